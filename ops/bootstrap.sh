@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install, from Debian's packages, what relay48 needs to build, test and run,
+# and only what is missing. Idempotent; run as root (as CI is).
+#   ops/bootstrap.sh            install what is missing
+#   ops/bootstrap.sh --check    exit 1 if something is missing, install nothing
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config clang clang-format
+  libevent-dev libpq-dev librdkafka-dev libcurl4-openssl-dev libjansson-dev libssl-dev libcmocka-dev
+  postgresql postgresql-contrib kcat
+  default-jre-headless maven
+  python3 curl ca-certificates docker-compose
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "bootstrap: all ${#packages[@]} packages present"
+  exit 0
+fi
+if [[ "${1:-}" == "--check" ]]; then
+  echo "bootstrap: missing: ${missing[*]}"
+  exit 1
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "bootstrap: missing ${missing[*]}; run ops/bootstrap.sh as root (or sudo)" >&2
+  exit 1
+fi
+echo "bootstrap: installing ${#missing[@]} package(s): ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "bootstrap: done"

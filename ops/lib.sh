@@ -1,0 +1,34 @@
+# Shared by the ops/ scripts: where things live, and small helpers.
+# Sourced, not run.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Run directory: PostgreSQL cluster, Kafka data, pids and logs. Ignored by git.
+RUN_DIR=${RELAY48_RUN_DIR:-$ROOT/.run}
+# Download cache for the Kafka broker's jars: outside the repository.
+CACHE_DIR=${RELAY48_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/relay48}
+
+PG_PORT=${RELAY48_PG_PORT:-55432}
+KAFKA_PORT=${RELAY48_BROKER_PORT:-59092}
+KAFKA_CONTROLLER_PORT=${RELAY48_BROKER_CONTROLLER_PORT:-59093}
+HTTP_PORT=${RELAY48_HTTP_PORT:-8080}
+
+say() { printf '%s: %s\n' "${0##*/}" "$*"; }
+die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+# pid_alive FILE: the process whose pid FILE holds is running.
+pid_alive() { [[ -s "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# wait_for SECONDS WHAT COMMAND...: retry COMMAND every 0.2 s, showing progress.
+wait_for() {
+  local limit=$1 what=$2; shift 2
+  local start=$SECONDS
+  while ! "$@" >/dev/null 2>&1; do
+    if (( SECONDS - start >= limit )); then
+      printf '\n'; return 1
+    fi
+    [[ -t 1 ]] && printf '\r%s: waiting for %s (%ds)' "${0##*/}" "$what" $((SECONDS - start))
+    sleep 0.2
+  done
+  [[ -t 1 ]] && printf '\r\033[K'
+  return 0
+}

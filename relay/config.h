@@ -1,0 +1,79 @@
+/*
+ * config.h — owns relay48's configuration: one declarative table (key, type,
+ * default, bounds, reloadable) fed by defaults, then a file, then RELAY48_*
+ * environment variables. Keys are dotted ("http.port"); the environment name
+ * of a key is RELAY48_ + the key upper-cased with '.' turned into '_'
+ * (RELAY48_HTTP_PORT). Keys "kafka.<property>" that the table does not name go
+ * straight to librdkafka (RELAY48_KAFKA_LINGER_MS -> linger.ms).
+ *
+ * A value out of bounds, of the wrong type, or an unknown key in the file is
+ * an error with a message that names the key. Unknown RELAY48_* environment
+ * variables are ignored (the ops scripts use the prefix too).
+ */
+#ifndef RELAY48_CONFIG_H
+#define RELAY48_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+#define CONFIG_KAFKA_MAX 64
+
+struct config {
+    char *instance; /* names this relay in ce_source and logs */
+    char *http_addr;
+    int64_t http_port;
+    int64_t http_body_limit;   /* bytes */
+    int64_t http_header_limit; /* bytes of all request headers */
+    int64_t http_timeout;      /* seconds, read/write of one request */
+    char *database_url;
+    int64_t database_retry_max_ms; /* reconnect backoff ceiling */
+    int64_t probe_interval_ms;     /* readiness probes of PostgreSQL and Kafka */
+    int64_t shutdown_grace_ms;     /* drain time on SIGTERM */
+    char *log_level;
+    char *sql_dir; /* migrations */
+    /* librdkafka properties (kafka.* keys, the prefix removed), in order */
+    char *kafka_key[CONFIG_KAFKA_MAX];
+    char *kafka_value[CONFIG_KAFKA_MAX];
+    size_t kafka_count;
+};
+
+enum config_type { CONFIG_INT, CONFIG_STRING };
+
+struct config_entry {
+    const char *key;
+    enum config_type type;
+    size_t offset; /* into struct config */
+    const char *def;
+    int64_t min, max; /* CONFIG_INT: value bounds; CONFIG_STRING: length bounds */
+    int reloadable;   /* SIGHUP may change it */
+    const char *help;
+};
+
+/* The table, for `relay48 config` and the docs. */
+const struct config_entry *config_table(size_t *count);
+
+/* Fill c with the defaults. Caller frees with config_free. */
+int config_init(struct config *c, char *errstr, size_t errstr_size) RELAY_MUSTCHECK;
+void config_free(struct config *c);
+
+/* Set one key from text, checked against the table. */
+int config_set(struct config *c, const char *key, const char *value, char *errstr,
+               size_t errstr_size) RELAY_MUSTCHECK;
+
+/* "key = value" lines, '#' comments, blank lines. */
+int config_load_file(struct config *c, const char *path, char *errstr,
+                     size_t errstr_size) RELAY_MUSTCHECK;
+
+/* envp is a NULL-terminated "NAME=value" array, as environ. */
+int config_load_env(struct config *c, char *const *envp, char *errstr,
+                    size_t errstr_size) RELAY_MUSTCHECK;
+
+/* Look up a kafka.* property by its librdkafka name; NULL if not set. */
+const char *config_kafka_get(const struct config *c, const char *property);
+
+/* Copy the keys marked reloadable from src into dst (SIGHUP). */
+void config_apply_reloadable(struct config *dst, const struct config *src);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * main_relay.c — the relay48 command: `serve` (the default) runs the daemon;
+ * `migrate` applies sql/; `config` prints the configuration table.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "migrate.h"
+#include "relay.h"
+
+extern char **environ;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: relay48 [-c FILE] [serve | migrate | config | version]\n"
+                 "  serve     run the relay (default)\n"
+                 "  migrate   apply the SQL migrations of sql.dir to database.url\n"
+                 "  config    print every configuration key, its value and bounds\n"
+                 "Configuration: defaults, then FILE (or $RELAY48_CONFIG), then RELAY48_* "
+                 "variables.\n");
+}
+
+static int cmd_config(const struct config *cfg)
+{
+    size_t n;
+    const struct config_entry *t = config_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        const char *base = (const char *)cfg;
+        if (t[i].type == CONFIG_INT)
+            printf("%-24s %-12lld [%lld..%lld]%s  %s\n", t[i].key,
+                   (long long)*(const int64_t *)(base + t[i].offset), (long long)t[i].min,
+                   (long long)t[i].max, t[i].reloadable ? " reloadable" : "", t[i].help);
+        else
+            printf("%-24s %-12s [len %lld..%lld]%s  %s\n", t[i].key,
+                   strcmp(t[i].key, "database.url") == 0 ? "(set)"
+                                                         : *(char *const *)(base + t[i].offset),
+                   (long long)t[i].min, (long long)t[i].max, t[i].reloadable ? " reloadable" : "",
+                   t[i].help);
+    }
+    for (size_t i = 0; i < cfg->kafka_count; i++)
+        printf("kafka.%-18s %s\n", cfg->kafka_key[i],
+               strstr(cfg->kafka_key[i], "password") ? "(set)" : cfg->kafka_value[i]);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cfg_path = getenv("RELAY48_CONFIG");
+    const char *cmd = "serve";
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+            cfg_path = argv[++i];
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (argv[i][0] != '-') {
+            cmd = argv[i];
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (strcmp(cmd, "version") == 0) {
+        printf("relay48 %s\n", RELAY48_VERSION);
+        return 0;
+    }
+
+    struct config cfg;
+    char err[512];
+    if (config_init(&cfg, err, sizeof(err)) != 0 ||
+        (cfg_path && *cfg_path && config_load_file(&cfg, cfg_path, err, sizeof(err)) != 0) ||
+        config_load_env(&cfg, environ, err, sizeof(err)) != 0) {
+        fprintf(stderr, "relay48: configuration: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    enum log_level level = LOG_INFO;
+    if (log_level_parse(cfg.log_level, &level) == 0)
+        log_set_level(level);
+
+    int rc;
+    if (strcmp(cmd, "serve") == 0) {
+        rc = relay_serve(&cfg, cfg_path);
+    } else if (strcmp(cmd, "migrate") == 0) {
+        rc = migrate_run(cfg.database_url, cfg.sql_dir, stdout, err, sizeof(err)) == 0 ? 0 : 1;
+        if (rc)
+            fprintf(stderr, "relay48 migrate: %s\n", err);
+    } else if (strcmp(cmd, "config") == 0) {
+        rc = cmd_config(&cfg);
+    } else {
+        usage(stderr);
+        rc = 2;
+    }
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,257 @@
+/* relay.c — the daemon's wiring, operator endpoints and signals; see relay.h. */
+#include "relay.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "kafka.h"
+#include "log.h"
+#include "metrics.h"
+#include "problem.h"
+
+extern char **environ;
+
+struct relay {
+    struct config *cfg;
+    const char *cfg_path;
+    struct event_base *base;
+    struct http_server *http;
+    struct db *probe_db;
+    struct kafka *kafka;
+    struct event *ev_term, *ev_int, *ev_hup, *ev_probe, *ev_drain;
+    int64_t probe_sent_us; /* 0: no probe in flight */
+    int probe_ok;
+    int draining;
+    int64_t drain_deadline_us;
+    int inflight; /* requests whose reply waits on asynchronous work */
+};
+
+/* ---- operator endpoints ------------------------------------------------ */
+
+static void on_healthz(struct evhttp_request *req, const struct http_match *m, void *arg)
+{
+    http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static int database_ok(const struct relay *r)
+{
+    if (!db_ready(r->probe_db) || !r->probe_ok)
+        return 0;
+    /* A probe unanswered for a whole interval means the server is stuck. */
+    return !r->probe_sent_us || http_now_us() - r->probe_sent_us < r->cfg->probe_interval_ms * 1000;
+}
+
+static void on_readyz(struct evhttp_request *req, const struct http_match *m, void *arg)
+{
+    struct relay *r = arg;
+    int db = database_ok(r);
+    int kafka = kafka_ready(r->kafka);
+    json_t *checks =
+        json_pack("{s:s, s:s}", "database", db ? "ok" : "down", "kafka", kafka ? "ok" : "down");
+    if (db && kafka && !r->draining) {
+        http_reply_json(req, 200, json_pack("{s:s, s:o}", "status", "ready", "checks", checks));
+        return;
+    }
+    char detail[128];
+    if (r->draining)
+        snprintf(detail, sizeof(detail), "shutting down");
+    else
+        snprintf(detail, sizeof(detail), "down:%s%s", db ? "" : " database", kafka ? "" : " kafka");
+    json_t *p = problem_new(PROBLEM_NOT_READY, detail);
+    json_object_set_new(p, "checks", checks);
+    problem_send(req, p, 1);
+}
+
+static void on_metrics(struct evhttp_request *req, const struct http_match *m, void *arg)
+{
+    struct relay *r = arg;
+    metrics_set("relay48_database_up", database_ok(r));
+    metrics_set("relay48_kafka_up", kafka_ready(r->kafka));
+    struct evbuffer *out = evbuffer_new();
+    if (!out) {
+        problem_reply(req, PROBLEM_NOT_READY, "out of memory", 1);
+        return;
+    }
+    metrics_render(out);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4; charset=utf-8");
+    evhttp_send_reply(req, 200, "OK", out);
+    evbuffer_free(out);
+}
+
+/* ---- readiness probe of PostgreSQL ------------------------------------- */
+
+static void on_probe_result(PGresult *res, void *arg)
+{
+    struct relay *r = arg;
+    r->probe_ok = res && PQresultStatus(res) == PGRES_TUPLES_OK;
+    r->probe_sent_us = 0;
+}
+
+static void on_probe_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct relay *r = arg;
+    if (r->probe_sent_us || !db_ready(r->probe_db))
+        return; /* the previous probe is still out, or we are reconnecting */
+    if (db_send(r->probe_db, NULL, "SELECT 1", 0, NULL, on_probe_result, r) == 0 &&
+        db_sync(r->probe_db) == 0)
+        r->probe_sent_us = http_now_us();
+}
+
+static void on_probe_state(int ready, void *arg)
+{
+    struct relay *r = arg;
+    if (!ready)
+        r->probe_ok = 0;
+    else
+        on_probe_tick(-1, 0, r);
+}
+
+/* ---- signals and drain ------------------------------------------------- */
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct relay *r = arg;
+    if (r->inflight > 0 && http_now_us() < r->drain_deadline_us)
+        return;
+    if (r->inflight > 0)
+        log_warn("relay.drain_timeout", "%d request(s) still in flight", r->inflight);
+    event_base_loopexit(r->base, NULL);
+}
+
+static void on_term(evutil_socket_t sig, short what, void *arg)
+{
+    struct relay *r = arg;
+    if (r->draining) {
+        log_warn("relay.exit", "second signal: exiting now");
+        event_base_loopbreak(r->base);
+        return;
+    }
+    r->draining = 1;
+    log_info("relay.drain", "signal %d: draining (grace %lld ms)", (int)sig,
+             (long long)r->cfg->shutdown_grace_ms);
+    http_server_stop_accepting(r->http);
+    r->drain_deadline_us = http_now_us() + r->cfg->shutdown_grace_ms * 1000;
+    struct timeval tv = {0, 20000};
+    event_add(r->ev_drain, &tv);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    struct relay *r = arg;
+    struct config fresh;
+    char err[512];
+    if (config_init(&fresh, err, sizeof(err)) != 0 ||
+        (r->cfg_path && config_load_file(&fresh, r->cfg_path, err, sizeof(err)) != 0) ||
+        config_load_env(&fresh, environ, err, sizeof(err)) != 0) {
+        log_error("config.reload_failed", "%s", err);
+        config_free(&fresh);
+        return;
+    }
+    config_apply_reloadable(r->cfg, &fresh);
+    config_free(&fresh);
+    enum log_level level;
+    if (log_level_parse(r->cfg->log_level, &level) == 0)
+        log_set_level(level);
+    log_info("config.reloaded", "reloadable keys applied");
+}
+
+/* ---- wiring ------------------------------------------------------------ */
+
+int relay_serve(struct config *cfg, const char *cfg_path)
+{
+    struct relay r;
+    memset(&r, 0, sizeof(r));
+    r.cfg = cfg;
+    r.cfg_path = cfg_path;
+    char err[512];
+    int rc = 1;
+
+    signal(SIGPIPE, SIG_IGN);
+    metrics_describe("relay48_database_up", METRIC_GAUGE, "1 when PostgreSQL answers probes.");
+    metrics_describe("relay48_kafka_up", METRIC_GAUGE,
+                     "1 when the Kafka cluster's metadata can be fetched.");
+
+    const struct http_route routes[] = {
+        {EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/healthz", on_healthz, &r},
+        {EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/readyz", on_readyz, &r},
+        {EVHTTP_REQ_GET, "/metrics", on_metrics, &r},
+    };
+
+    r.base = event_base_new();
+    if (!r.base) {
+        log_error("relay.start_failed", "event_base_new failed");
+        return 1;
+    }
+    struct db_options dbo = {.conninfo = cfg->database_url,
+                             .name = "probe",
+                             .retry_max_ms = (int)cfg->database_retry_max_ms,
+                             .on_state = on_probe_state,
+                             .arg = &r};
+    r.probe_db = db_new(r.base, &dbo, err, sizeof(err));
+    if (!r.probe_db) {
+        log_error("relay.start_failed", "database: %s", err);
+        goto done;
+    }
+    struct kafka_options ko = {.cfg = cfg, .probe_interval_ms = (int)cfg->probe_interval_ms};
+    r.kafka = kafka_new(r.base, &ko, err, sizeof(err));
+    if (!r.kafka) {
+        log_error("relay.start_failed", "kafka: %s", err);
+        goto done;
+    }
+    struct http_options ho = {.addr = cfg->http_addr,
+                              .port = (int)cfg->http_port,
+                              .body_limit = (size_t)cfg->http_body_limit,
+                              .header_limit = (size_t)cfg->http_header_limit,
+                              .timeout_s = (int)cfg->http_timeout};
+    r.http = http_server_new(r.base, &ho, routes, RELAY_ARRAY_LEN(routes), err, sizeof(err));
+    if (!r.http) {
+        log_error("relay.start_failed", "http: %s", err);
+        goto done;
+    }
+    r.ev_term = evsignal_new(r.base, SIGTERM, on_term, &r);
+    r.ev_int = evsignal_new(r.base, SIGINT, on_term, &r);
+    r.ev_hup = evsignal_new(r.base, SIGHUP, on_hup, &r);
+    r.ev_probe = event_new(r.base, -1, EV_PERSIST, on_probe_tick, &r);
+    r.ev_drain = event_new(r.base, -1, EV_PERSIST, on_drain_tick, &r);
+    if (!r.ev_term || !r.ev_int || !r.ev_hup || !r.ev_probe || !r.ev_drain) {
+        log_error("relay.start_failed", "out of memory");
+        goto done;
+    }
+    event_add(r.ev_term, NULL);
+    event_add(r.ev_int, NULL);
+    event_add(r.ev_hup, NULL);
+    struct timeval probe_tv = {cfg->probe_interval_ms / 1000,
+                               (cfg->probe_interval_ms % 1000) * 1000};
+    event_add(r.ev_probe, &probe_tv);
+
+    log_info("relay.listening", "relay48 %s listening on http://%s:%d/", RELAY48_VERSION,
+             cfg->http_addr, http_server_port(r.http));
+    event_base_dispatch(r.base);
+    rc = 0;
+    log_info("relay.stopped", "drained, exiting");
+done:
+    if (r.ev_term)
+        event_free(r.ev_term);
+    if (r.ev_int)
+        event_free(r.ev_int);
+    if (r.ev_hup)
+        event_free(r.ev_hup);
+    if (r.ev_probe)
+        event_free(r.ev_probe);
+    if (r.ev_drain)
+        event_free(r.ev_drain);
+    http_server_free(r.http);
+    kafka_free(r.kafka, (int)cfg->shutdown_grace_ms);
+    db_free(r.probe_db);
+    event_base_free(r.base);
+    metrics_reset();
+    return rc;
+}
