@@ -17,7 +17,6 @@ URL="postgresql://$PG_USER@127.0.0.1:$PG_PORT/$PG_DB"
 
 # PostgreSQL refuses to run as root: as root, the cluster belongs to a system
 # user made for it.
-OS_USER=$(id -un)
 as_owner() {
   if [[ $(id -u) -eq 0 ]]; then runuser -u relay48pg -- "$@"; else "$@"; fi
 }
