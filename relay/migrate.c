@@ -157,7 +157,7 @@ int migrate_scan(const char *dir, struct migration **out, size_t *n, char *errst
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
         list[count].version = v;
-        snprintf(list[count].name, sizeof(list[count].name), "%s", de->d_name);
+        memcpy(list[count].name, de->d_name, strlen(de->d_name) + 1); /* length checked above */
         if (sha256_file(path, list[count].checksum, NULL, errstr, errstr_size) != 0) {
             rc = -1;
             break;
