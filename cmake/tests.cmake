@@ -45,3 +45,7 @@ endforeach()
 if(RELAY_FUZZ AND EXISTS ${PROJECT_SOURCE_DIR}/tests/fuzz/CMakeLists.txt)
   add_subdirectory(tests/fuzz)
 endif()
+
+# The wire contract's schemas and examples agree (stdlib Python).
+add_test(NAME unit/check_proto COMMAND ${PYTHON3} ${PROJECT_SOURCE_DIR}/tests/unit/check_proto.py)
+set_tests_properties(unit/check_proto PROPERTIES LABELS unit TIMEOUT 60)
