@@ -39,6 +39,14 @@ export RELAY48_DATABASE_URL=${RELAY48_DATABASE_URL:-$(ops/pg.sh url)}
 export RELAY48_KAFKA_BOOTSTRAP_SERVERS=${RELAY48_KAFKA_BOOTSTRAP_SERVERS:-$(ops/kafka.sh brokers)}
 export RELAY48_HTTP_PORT=$HTTP_PORT
 export RELAY48_SQL_DIR=${RELAY48_SQL_DIR:-$ROOT/sql}
+# The IBAN-token key: made once for this local stack, kept out of git and
+# out of the logs (a production key comes from the operator's secret store).
+if [[ -z "${RELAY48_TOKEN_KEY:-}" ]]; then
+  mkdir -p "$RUN_DIR"
+  [[ -s "$RUN_DIR/token.key" ]] || (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$RUN_DIR/token.key")
+  RELAY48_TOKEN_KEY=$(cat "$RUN_DIR/token.key")
+  export RELAY48_TOKEN_KEY
+fi
 build-release/relay48 migrate
 
 mkdir -p "$RUN_DIR"

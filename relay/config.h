@@ -32,7 +32,20 @@ struct config {
     int64_t probe_interval_ms;     /* readiness probes of PostgreSQL and Kafka */
     int64_t shutdown_grace_ms;     /* drain time on SIGTERM */
     char *log_level;
-    char *sql_dir; /* migrations */
+    char *sql_dir;   /* migrations */
+    char *token_key; /* hex key of the IBAN tokens on the reports topic (secret) */
+    /* the window (seconds) */
+    int64_t window_sct, window_sct_inst, window_swift, window_card, window_unknown;
+    int64_t window_reminder_before, window_critical_before;
+    int64_t police_threshold_minor; /* EUR cents at or above which police hear at alert */
+    /* group commit */
+    int64_t store_batch_max, store_batch_delay_ms, store_max_inflight, store_queue_max;
+    int64_t store_unknown_retry_ms;
+    int64_t retry_after_s; /* Retry-After of a 503 */
+    /* outbox */
+    int64_t outbox_sweep_interval_ms, outbox_sweep_age_ms, outbox_mark_delay_ms;
+    /* reference data */
+    int64_t keys_refresh_ms, directory_refresh_ms;
     /* librdkafka properties (kafka.* keys, the prefix removed), in order */
     char *kafka_key[CONFIG_KAFKA_MAX];
     char *kafka_value[CONFIG_KAFKA_MAX];

@@ -80,6 +80,15 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
         log_warn("kafka.log", "%s: %s", fac, buf);
 }
 
+/* Loop thread (served by kafka_poll): the handle's opaque is this kafka;
+ * the owner's callback gets its own. */
+static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+{
+    struct kafka *k = opaque;
+    if (k->opt.on_delivery)
+        k->opt.on_delivery(rk, msg, k->opt.opaque);
+}
+
 static void drain_wake(struct kafka *k)
 {
     char buf[64];
@@ -153,8 +162,7 @@ struct kafka *kafka_new(struct event_base *base, const struct kafka_options *opt
     rd_kafka_conf_set_opaque(conf, k);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
-    if (opt->on_delivery)
-        rd_kafka_conf_set_dr_msg_cb(conf, opt->on_delivery);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_dr);
     k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
     if (!k->rk)
         goto fail;
@@ -205,6 +213,13 @@ void kafka_free(struct kafka *k, int flush_timeout_ms)
     }
     if (k->rk && flush_timeout_ms > 0)
         rd_kafka_flush(k->rk, flush_timeout_ms);
+    if (k->rk) {
+        /* What is still queued or in flight is given back through failed
+         * delivery reports, served here: those rows stay unpublished. */
+        rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_poll(k->rk, 0);
+        kafka_poll(k);
+    }
     if (k->ev_wake)
         event_free(k->ev_wake);
     if (k->ev_tick)

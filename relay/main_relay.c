@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "directory.h"
+#include "keys.h"
 #include "log.h"
 #include "migrate.h"
 #include "relay.h"
@@ -15,9 +17,14 @@ extern char **environ;
 static void usage(FILE *out)
 {
     fprintf(out, "usage: relay48 [-c FILE] [serve | migrate | config | version]\n"
+                 "       relay48 [-c FILE] key create|list|revoke|verify ...\n"
+                 "       relay48 [-c FILE] directory import|lookup ...\n"
                  "  serve     run the relay (default)\n"
-                 "  migrate   apply the SQL migrations of sql.dir to database.url\n"
+                 "  migrate   apply the SQL migrations of sql.dir to database.url, then load\n"
+                 "            sql.dir/data/bank_directory.csv\n"
                  "  config    print every configuration key, its value and bounds\n"
+                 "  key       API keys of partners, banks and police units (key --help)\n"
+                 "  directory the bank directory, IBAN bank code -> BIC (directory --help)\n"
                  "Configuration: defaults, then FILE (or $RELAY48_CONFIG), then RELAY48_* "
                  "variables.\n");
 }
@@ -34,7 +41,8 @@ static int cmd_config(const struct config *cfg)
                    (long long)t[i].max, t[i].reloadable ? " reloadable" : "", t[i].help);
         else
             printf("%-24s %-12s [len %lld..%lld]%s  %s\n", t[i].key,
-                   strcmp(t[i].key, "database.url") == 0 ? "(set)"
+                   strcmp(t[i].key, "database.url") == 0 || strcmp(t[i].key, "token.key") == 0
+                       ? "(set)"
                                                          : *(char *const *)(base + t[i].offset),
                    (long long)t[i].min, (long long)t[i].max, t[i].reloadable ? " reloadable" : "",
                    t[i].help);
@@ -49,6 +57,8 @@ int main(int argc, char **argv)
 {
     const char *cfg_path = getenv("RELAY48_CONFIG");
     const char *cmd = "serve";
+    int sub_argc = 0;
+    char **sub_argv = NULL;
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
             cfg_path = argv[++i];
@@ -57,6 +67,12 @@ int main(int argc, char **argv)
             return 0;
         } else if (argv[i][0] != '-') {
             cmd = argv[i];
+            /* These take their own arguments: the rest of the line is theirs. */
+            if (strcmp(cmd, "key") == 0 || strcmp(cmd, "directory") == 0) {
+                sub_argc = argc - i - 1;
+                sub_argv = argv + i + 1;
+                break;
+            }
         } else {
             usage(stderr);
             return 2;
@@ -84,11 +100,18 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0) {
         rc = relay_serve(&cfg, cfg_path);
     } else if (strcmp(cmd, "migrate") == 0) {
-        rc = migrate_run(cfg.database_url, cfg.sql_dir, stdout, err, sizeof(err)) == 0 ? 0 : 1;
+        rc = migrate_run(cfg.database_url, cfg.sql_dir, stdout, err, sizeof(err)) == 0 &&
+                     directory_seed(cfg.database_url, cfg.sql_dir, err, sizeof(err)) == 0
+                 ? 0
+                 : 1;
         if (rc)
             fprintf(stderr, "relay48 migrate: %s\n", err);
     } else if (strcmp(cmd, "config") == 0) {
         rc = cmd_config(&cfg);
+    } else if (strcmp(cmd, "key") == 0) {
+        rc = keys_main(cfg.database_url, sub_argc, sub_argv);
+    } else if (strcmp(cmd, "directory") == 0) {
+        rc = directory_main(cfg.database_url, sub_argc, sub_argv);
     } else {
         usage(stderr);
         rc = 2;

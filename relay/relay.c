@@ -8,13 +8,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bankdir.h"
 #include "config.h"
 #include "db.h"
 #include "http.h"
-#include "kafka.h"
+#include "intake.h"
+#include "keys.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "problem.h"
+#include "store.h"
 
 extern char **environ;
 
@@ -23,15 +27,26 @@ struct relay {
     const char *cfg_path;
     struct event_base *base;
     struct http_server *http;
-    struct db *probe_db;
-    struct kafka *kafka;
+    struct db *probe_db;  /* readiness probe */
+    struct db *intake_db; /* group commit */
+    struct db *outbox_db; /* outbox marks and sweeps */
+    struct db *ref_db;    /* keys and bank directory loads */
+    struct store *store;
+    struct outbox *outbox;
+    struct keys_cache *keys;
+    struct bankdir *bankdir;
+    struct intake *intake;
     struct event *ev_term, *ev_int, *ev_hup, *ev_probe, *ev_drain;
     int64_t probe_sent_us; /* 0: no probe in flight */
     int probe_ok;
     int draining;
     int64_t drain_deadline_us;
-    int inflight; /* requests whose reply waits on asynchronous work */
 };
+
+static int inflight(const struct relay *r)
+{
+    return (r->intake ? intake_inflight(r->intake) : 0) + (r->store ? store_pending(r->store) : 0);
+}
 
 /* ---- operator endpoints ------------------------------------------------ */
 
@@ -52,7 +67,7 @@ static void on_readyz(struct evhttp_request *req, const struct http_match *m, vo
 {
     struct relay *r = arg;
     int db = database_ok(r);
-    int kafka = kafka_ready(r->kafka);
+    int kafka = outbox_ready(r->outbox);
     json_t *checks =
         json_pack("{s:s, s:s}", "database", db ? "ok" : "down", "kafka", kafka ? "ok" : "down");
     if (db && kafka && !r->draining) {
@@ -73,7 +88,9 @@ static void on_metrics(struct evhttp_request *req, const struct http_match *m, v
 {
     struct relay *r = arg;
     metrics_set("relay48_database_up", database_ok(r));
-    metrics_set("relay48_kafka_up", kafka_ready(r->kafka));
+    metrics_set("relay48_kafka_up", outbox_ready(r->outbox));
+    metrics_set("relay48_outbox_inflight", outbox_inflight(r->outbox));
+    metrics_set("relay48_intake_pending", inflight(r));
     struct evbuffer *out = evbuffer_new();
     if (!out) {
         problem_reply(req, PROBLEM_NOT_READY, "out of memory", 1);
@@ -119,10 +136,13 @@ static void on_probe_state(int ready, void *arg)
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct relay *r = arg;
-    if (r->inflight > 0 && http_now_us() < r->drain_deadline_us)
+    int busy = inflight(r) > 0 || !outbox_idle(r->outbox);
+    if (busy && http_now_us() < r->drain_deadline_us)
         return;
-    if (r->inflight > 0)
-        log_warn("relay.drain_timeout", "%d request(s) still in flight", r->inflight);
+    if (busy)
+        log_warn("relay.drain_timeout",
+                 "%d case(s) still waiting for a commit, %ld event(s) unconfirmed", inflight(r),
+                 outbox_inflight(r->outbox));
     event_base_loopexit(r->base, NULL);
 }
 
@@ -179,11 +199,13 @@ int relay_serve(struct config *cfg, const char *cfg_path)
     metrics_describe("relay48_kafka_up", METRIC_GAUGE,
                      "1 when the Kafka cluster's metadata can be fetched.");
 
-    const struct http_route routes[] = {
+    struct http_route routes[] = {
         {EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/healthz", on_healthz, &r},
         {EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/readyz", on_readyz, &r},
         {EVHTTP_REQ_GET, "/metrics", on_metrics, &r},
+        {EVHTTP_REQ_POST, "/v1/reports", intake_handle_reports, NULL},
     };
+    struct http_route *report_route = &routes[3];
 
     r.base = event_base_new();
     if (!r.base) {
@@ -200,12 +222,45 @@ int relay_serve(struct config *cfg, const char *cfg_path)
         log_error("relay.start_failed", "database: %s", err);
         goto done;
     }
-    struct kafka_options ko = {.cfg = cfg, .probe_interval_ms = (int)cfg->probe_interval_ms};
-    r.kafka = kafka_new(r.base, &ko, err, sizeof(err));
-    if (!r.kafka) {
-        log_error("relay.start_failed", "kafka: %s", err);
+    dbo.on_state = NULL;
+    dbo.name = "intake";
+    r.intake_db = db_new(r.base, &dbo, err, sizeof(err));
+    dbo.name = "outbox";
+    r.outbox_db = r.intake_db ? db_new(r.base, &dbo, err, sizeof(err)) : NULL;
+    dbo.name = "reference";
+    r.ref_db = r.outbox_db ? db_new(r.base, &dbo, err, sizeof(err)) : NULL;
+    if (!r.ref_db || store_prepare(r.intake_db) != 0 || outbox_prepare(r.outbox_db) != 0) {
+        log_error("relay.start_failed", "database: %s", err);
         goto done;
     }
+    struct store_options so = {.batch_max = (int)cfg->store_batch_max,
+                               .batch_delay_ms = (int)cfg->store_batch_delay_ms,
+                               .max_inflight = (int)cfg->store_max_inflight,
+                               .queue_max = (int)cfg->store_queue_max,
+                               .unknown_retry_ms = (int)cfg->store_unknown_retry_ms};
+    r.store = store_new(r.base, r.intake_db, &so, err, sizeof(err));
+    struct outbox_options oo = {.cfg = cfg,
+                                .probe_interval_ms = (int)cfg->probe_interval_ms,
+                                .sweep_interval_ms = (int)cfg->outbox_sweep_interval_ms,
+                                .sweep_age_ms = (int)cfg->outbox_sweep_age_ms,
+                                .mark_delay_ms = (int)cfg->outbox_mark_delay_ms};
+    r.outbox = r.store ? outbox_new(r.base, r.outbox_db, &oo, err, sizeof(err)) : NULL;
+    if (!r.outbox) {
+        log_error("relay.start_failed", "%s", err);
+        goto done;
+    }
+    r.keys = keys_cache_new(r.base, r.ref_db, (int)cfg->keys_refresh_ms);
+    r.bankdir = bankdir_new(r.base, r.ref_db, (int)cfg->directory_refresh_ms);
+    if (!r.keys || !r.bankdir) {
+        log_error("relay.start_failed", "out of memory");
+        goto done;
+    }
+    r.intake = intake_new(cfg, r.store, r.outbox, r.keys, r.bankdir, err, sizeof(err));
+    if (!r.intake) {
+        log_error("relay.start_failed", "%s", err);
+        goto done;
+    }
+    report_route->arg = r.intake;
     struct http_options ho = {.addr = cfg->http_addr,
                               .port = (int)cfg->http_port,
                               .body_limit = (size_t)cfg->http_body_limit,
@@ -249,7 +304,14 @@ done:
     if (r.ev_drain)
         event_free(r.ev_drain);
     http_server_free(r.http);
-    kafka_free(r.kafka, (int)cfg->shutdown_grace_ms);
+    intake_free(r.intake);
+    store_free(r.store);
+    outbox_free(r.outbox, 0);
+    keys_cache_free(r.keys);
+    bankdir_free(r.bankdir);
+    db_free(r.ref_db);
+    db_free(r.outbox_db);
+    db_free(r.intake_db);
     db_free(r.probe_db);
     event_base_free(r.base);
     metrics_reset();

@@ -83,6 +83,7 @@ class Relay:
             "RELAY48_SQL_DIR": os.path.join(SRC, "sql"),
             "RELAY48_PROBE_INTERVAL_MS": "250",
             "RELAY48_INSTANCE": name,
+            "RELAY48_TOKEN_KEY": "5e" * 32,
         })
         self.env.update(env or {})
         self.args = list(args)
@@ -98,6 +99,10 @@ class Relay:
 
     def migrate(self):
         return self.run("migrate")
+
+    def create_key(self, party="partner-test", role="partner"):
+        """A new API key of this relay's database; returns the key."""
+        return self.run("key", "create", "--party", party, "--role", role).stdout.strip()
 
     def start(self, wait_ready=True, timeout=30):
         self.logf = open(self.log_path, "ab")
@@ -121,6 +126,10 @@ class Relay:
         rc = self.proc.returncode
         self.proc = None
         self.logf.close()
+        text = self.log()
+        if "ERROR: AddressSanitizer" in text or "ERROR: LeakSanitizer" in text or \
+                "runtime error:" in text:
+            raise AssertionError(f"sanitizer report in {self.log_path}")
         return rc
 
     def log(self):
@@ -178,9 +187,8 @@ def wait_until(pred, timeout, what, interval=0.1):
 
 def kafka_messages(topic, match=None, timeout=15, expect=None):
     """Messages of topic (from the beginning) as dicts with key, headers,
-    value (parsed JSON), partition, offset. match(value_dict) filters; stops
-    when `expect` matched messages were read or at timeout."""
-    fmt = r'{"key":%K,"partition":%p,"offset":%o,"headers":"%h","value":%s}\n'
+    value (parsed JSON), partition, offset. match(msg) filters; stops when
+    `expect` matched messages were read or at timeout."""
     deadline = time.monotonic() + timeout
     found = []
     while time.monotonic() < deadline:

@@ -1,0 +1,75 @@
+/* ids.c — random identifiers; see ids.h. */
+#include "ids.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int ids_case_ref(char out[IDS_REF_SIZE])
+{
+    unsigned char raw[8];
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        return -1;
+    unsigned long long v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | raw[i];
+    memcpy(out, "R48-", 4);
+    int pos = 4;
+    for (int i = 0; i < 12; i++) {
+        if (i == 4 || i == 8)
+            out[pos++] = '-';
+        out[pos++] = crockford[v & 31];
+        v >>= 5;
+    }
+    out[pos] = '\0';
+    return 0;
+}
+
+int ids_ref_valid(const char *s)
+{
+    if (strlen(s) != IDS_REF_SIZE - 1 || strncmp(s, "R48-", 4) != 0)
+        return 0;
+    for (int i = 4; i < IDS_REF_SIZE - 1; i++) {
+        if (i == 8 || i == 13) {
+            if (s[i] != '-')
+                return 0;
+        } else if (!s[i] || !strchr(crockford, s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int ids_uuid4(char out[IDS_UUID_SIZE])
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof(b)) != 1)
+        return -1;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, IDS_UUID_SIZE,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+    return 0;
+}
+
+int ids_token(char out[IDS_TOKEN_SIZE])
+{
+    static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char raw[33];
+    if (RAND_bytes(raw, 32) != 1)
+        return -1;
+    raw[32] = 0;
+    int pos = 0;
+    for (int i = 0; i < 33 && pos < IDS_TOKEN_SIZE - 1; i += 3) {
+        unsigned v = ((unsigned)raw[i] << 16) | ((unsigned)(i + 1 < 33 ? raw[i + 1] : 0) << 8) |
+                     (unsigned)(i + 2 < 33 ? raw[i + 2] : 0);
+        for (int k = 18; k >= 0 && pos < IDS_TOKEN_SIZE - 1; k -= 6)
+            out[pos++] = b64url[(v >> k) & 63];
+    }
+    out[pos] = '\0';
+    return 0;
+}

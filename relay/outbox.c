@@ -1,0 +1,484 @@
+/* outbox.c — outbox rows to Kafka, marked from delivery reports; see outbox.h. */
+#include "outbox.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "kafka.h"
+#include "log.h"
+#include "metrics.h"
+
+static const char sql_mark[] =
+    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL";
+static const char sql_sweep[] =
+    "SELECT id, event_id, topic, key, type, to_char(created_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), payload::text FROM outbox "
+    "WHERE published_at IS NULL AND id > $1::bigint "
+    "AND created_at < now() - make_interval(secs => $2::int / 1000.0) ORDER BY id LIMIT 2000";
+
+#define MARK_MAX 4096
+
+/* An open-addressing set of outbox ids: rows librdkafka holds or that wait
+ * to be marked, so that a sweep does not send them again. */
+struct idset {
+    int64_t *slot; /* 0 = empty, -1 = deleted */
+    size_t cap, count, used;
+};
+
+static size_t idset_hash(int64_t id, size_t cap)
+{
+    uint64_t x = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(x >> 17) & (cap - 1);
+}
+
+static int idset_grow(struct idset *s)
+{
+    size_t ncap = s->cap ? s->cap * 2 : 1024;
+    int64_t *n = calloc(ncap, sizeof(*n));
+    if (!n)
+        return -1;
+    for (size_t i = 0; i < s->cap; i++) {
+        if (s->slot[i] > 0) {
+            size_t h = idset_hash(s->slot[i], ncap);
+            while (n[h])
+                h = (h + 1) & (ncap - 1);
+            n[h] = s->slot[i];
+        }
+    }
+    free(s->slot);
+    s->slot = n;
+    s->cap = ncap;
+    s->used = s->count;
+    return 0;
+}
+
+static int idset_has(const struct idset *s, int64_t id)
+{
+    if (!s->cap)
+        return 0;
+    size_t h = idset_hash(id, s->cap);
+    while (s->slot[h]) {
+        if (s->slot[h] == id)
+            return 1;
+        h = (h + 1) & (s->cap - 1);
+    }
+    return 0;
+}
+
+static int idset_add(struct idset *s, int64_t id)
+{
+    if (idset_has(s, id))
+        return 0;
+    if ((s->used + 1) * 2 > s->cap && idset_grow(s) != 0)
+        return -1;
+    size_t h = idset_hash(id, s->cap);
+    while (s->slot[h] > 0)
+        h = (h + 1) & (s->cap - 1);
+    if (s->slot[h] == 0)
+        s->used++;
+    s->slot[h] = id;
+    s->count++;
+    return 0;
+}
+
+static void idset_del(struct idset *s, int64_t id)
+{
+    if (!s->cap)
+        return;
+    size_t h = idset_hash(id, s->cap);
+    while (s->slot[h]) {
+        if (s->slot[h] == id) {
+            s->slot[h] = -1;
+            s->count--;
+            return;
+        }
+        h = (h + 1) & (s->cap - 1);
+    }
+}
+
+struct outbox {
+    struct event_base *base;
+    struct db *db;
+    struct outbox_options opt;
+    struct kafka *kafka;
+    struct idset held;  /* produced, not yet marked */
+    int64_t *confirmed; /* delivered, to mark */
+    size_t nconfirmed;
+    int marking; /* a mark statement is out */
+    int sweeping;
+    int64_t sweep_cursor;
+    int sweep_age_ms; /* of the sweep in progress */
+    struct event *ev_mark, *ev_sweep, *ev_recreate;
+    int recreate_pending;
+    int first_sweep_done;           /* the first sweep takes every unpublished row */
+    int64_t queue_full_until_sweep; /* rows refused by a full queue: the sweep resends */
+};
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+static void on_fatal(const char *reason, void *opaque);
+static void schedule_mark(struct outbox *o);
+
+static struct kafka *make_kafka(struct outbox *o, char *errstr, size_t errstr_size)
+{
+    struct kafka_options ko = {.cfg = o->opt.cfg,
+                               .probe_interval_ms = o->opt.probe_interval_ms,
+                               .on_delivery = on_delivery,
+                               .on_fatal = on_fatal,
+                               .opaque = o};
+    return kafka_new(o->base, &ko, errstr, errstr_size);
+}
+
+static int produce_one(struct outbox *o, int64_t id, const char *event_id, const char *topic,
+                       const char *key, const char *type, const char *time, const char *payload,
+                       size_t payload_len)
+{
+    if (idset_has(&o->held, id))
+        return 0;
+    char source[96];
+    snprintf(source, sizeof(source), "urn:relay48:%s", o->opt.cfg->instance);
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        kafka_handle(o->kafka), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+        RD_KAFKA_V_VALUE((void *)payload, payload_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_HEADER("ce_specversion", "1.0", -1), RD_KAFKA_V_HEADER("ce_id", event_id, -1),
+        RD_KAFKA_V_HEADER("ce_source", source, -1), RD_KAFKA_V_HEADER("ce_type", type, -1),
+        RD_KAFKA_V_HEADER("ce_time", time, -1),
+        RD_KAFKA_V_HEADER("content-type", "application/json", -1),
+        RD_KAFKA_V_OPAQUE((void *)(intptr_t)id), RD_KAFKA_V_END);
+    if (err) {
+        /* Never dropped: the row stays unpublished and the sweep sends it. */
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            log_warn("outbox.produce_failed", "row %" PRId64 ": %s", id, rd_kafka_err2str(err));
+        metrics_add("relay48_outbox_produce_errors_total", 1);
+        return -1;
+    }
+    if (idset_add(&o->held, id) != 0)
+        log_warn("outbox.oom", "cannot track row %" PRId64 "; it may be sent twice", id);
+    return 0;
+}
+
+void outbox_publish(struct outbox *o, json_t *rows)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        json_t *payload = json_object_get(r, "payload");
+        char *text = json_dumps(payload, JSON_COMPACT);
+        if (!text)
+            continue;
+        (void)produce_one(o, (int64_t)json_integer_value(json_object_get(r, "id")),
+                          json_string_value(json_object_get(r, "event_id")),
+                          json_string_value(json_object_get(r, "topic")),
+                          json_string_value(json_object_get(r, "key")),
+                          json_string_value(json_object_get(r, "type")),
+                          json_string_value(json_object_get(r, "time")), text, strlen(text));
+        free(text);
+    }
+}
+
+/* Loop thread (served by kafka_poll). */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct outbox *o = opaque;
+    int64_t id = (int64_t)(intptr_t)m->_private;
+    if (m->err) {
+        idset_del(&o->held, id);
+        metrics_add("relay48_outbox_delivery_failures_total", 1);
+        if (m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE && m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+            log_warn("outbox.delivery_failed", "row %" PRId64 ": %s", id, rd_kafka_err2str(m->err));
+        return;
+    }
+    metrics_add("relay48_outbox_published_total", 1);
+    if (o->nconfirmed == MARK_MAX) {
+        /* Cannot remember more: forget it; the sweep sends it again later
+         * and the consumers de-duplicate. */
+        idset_del(&o->held, id);
+        return;
+    }
+    o->confirmed[o->nconfirmed++] = id;
+    schedule_mark(o);
+}
+
+/* ---- marking published --------------------------------------------------- */
+
+struct mark {
+    struct outbox *o;
+    int64_t *ids;
+    size_t n;
+};
+
+static void on_marked(PGresult *res, void *arg)
+{
+    struct mark *mk = arg;
+    struct outbox *o = mk->o;
+    o->marking = 0;
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        for (size_t i = 0; i < mk->n; i++)
+            idset_del(&o->held, mk->ids[i]);
+    } else {
+        /* Keep them to mark later (as many as fit). */
+        for (size_t i = 0; i < mk->n && o->nconfirmed < MARK_MAX; i++)
+            o->confirmed[o->nconfirmed++] = mk->ids[i];
+        if (res)
+            log_warn("outbox.mark_failed", "%s", PQresultErrorMessage(res));
+    }
+    free(mk->ids);
+    free(mk);
+    if (o->nconfirmed)
+        schedule_mark(o);
+}
+
+static void on_mark_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct outbox *o = arg;
+    if (o->marking || !o->nconfirmed)
+        return;
+    if (!db_ready(o->db)) {
+        schedule_mark(o);
+        return;
+    }
+    struct mark *mk = calloc(1, sizeof(*mk));
+    char *lit = malloc(o->nconfirmed * 21 + 3);
+    if (!mk || !lit) {
+        free(mk);
+        free(lit);
+        schedule_mark(o);
+        return;
+    }
+    size_t pos = 0;
+    lit[pos++] = '{';
+    for (size_t i = 0; i < o->nconfirmed; i++)
+        pos += (size_t)sprintf(lit + pos, i ? ",%" PRId64 : "%" PRId64, o->confirmed[i]);
+    lit[pos++] = '}';
+    lit[pos] = '\0';
+    mk->o = o;
+    mk->ids = o->confirmed;
+    mk->n = o->nconfirmed;
+    o->confirmed = calloc(MARK_MAX, sizeof(int64_t));
+    o->nconfirmed = 0;
+    if (!o->confirmed) { /* cannot happen in practice; fall back to the sweep */
+        o->confirmed = mk->ids;
+        o->nconfirmed = 0;
+        free(mk);
+        free(lit);
+        return;
+    }
+    const char *p[1] = {lit};
+    if (db_send(o->db, "outbox_mark", NULL, 1, p, on_marked, mk) == 0 && db_sync(o->db) == 0) {
+        o->marking = 1;
+    } else if (!o->marking) {
+        /* Not queued: restore. */
+        free(o->confirmed);
+        o->confirmed = mk->ids;
+        o->nconfirmed = mk->n;
+        free(mk);
+        schedule_mark(o);
+    }
+    free(lit);
+}
+
+static void schedule_mark(struct outbox *o)
+{
+    if (!evtimer_pending(o->ev_mark, NULL)) {
+        struct timeval tv = {0, o->opt.mark_delay_ms * 1000};
+        evtimer_add(o->ev_mark, &tv);
+    }
+}
+
+/* ---- sweep ----------------------------------------------------------------- */
+
+static void sweep_step(struct outbox *o);
+
+static void on_sweep_rows(PGresult *res, void *arg)
+{
+    struct outbox *o = arg;
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        o->sweeping = 0;
+        return;
+    }
+    int n = PQntuples(res);
+    int sent = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        o->sweep_cursor = id;
+        if (idset_has(&o->held, id))
+            continue;
+        if (produce_one(o, id, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+                        PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
+                        (size_t)PQgetlength(res, i, 6)) == 0)
+            sent++;
+        else
+            break; /* queue full or broken: the next sweep goes on */
+    }
+    if (sent)
+        log_info("outbox.resent", "%d unpublished row(s) sent again", sent);
+    if (n == 2000 && sent == n) {
+        sweep_step(o); /* more to go */
+        return;
+    }
+    o->sweeping = 0;
+}
+
+static void sweep_step(struct outbox *o)
+{
+    char cursor[24], age[16];
+    snprintf(cursor, sizeof(cursor), "%" PRId64, o->sweep_cursor);
+    snprintf(age, sizeof(age), "%d", o->sweep_age_ms);
+    const char *p[2] = {cursor, age};
+    if (db_send(o->db, "outbox_sweep", NULL, 2, p, on_sweep_rows, o) == 0 && db_sync(o->db) == 0)
+        o->sweeping = 1;
+    else
+        o->sweeping = 0;
+}
+
+static void start_sweep(struct outbox *o, int age_ms)
+{
+    if (o->sweeping || !db_ready(o->db) || !kafka_ready(o->kafka))
+        return;
+    o->sweep_cursor = 0;
+    o->sweep_age_ms = age_ms;
+    sweep_step(o);
+}
+
+static void on_sweep_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct outbox *o = arg;
+    /* The first sweep after start takes every unpublished row. */
+    start_sweep(o, o->first_sweep_done ? o->opt.sweep_age_ms : 0);
+    if (o->sweeping)
+        o->first_sweep_done = 1;
+}
+
+/* ---- fatal error ----------------------------------------------------------- */
+
+static void on_recreate(evutil_socket_t fd, short what, void *arg)
+{
+    struct outbox *o = arg;
+    char err[512];
+    log_warn("outbox.recreate", "recreating the Kafka producer after a fatal error");
+    kafka_free(o->kafka, 0); /* purges: failed delivery reports unhold the rows */
+    o->kafka = NULL;
+    /* Whatever librdkafka held is unconfirmed: forget it so the sweep sends
+     * it again with the new producer. Confirmed rows still get marked. */
+    struct idset keep = {0};
+    for (size_t i = 0; i < o->nconfirmed; i++)
+        (void)idset_add(&keep, o->confirmed[i]);
+    free(o->held.slot);
+    o->held = keep;
+    o->kafka = make_kafka(o, err, sizeof(err));
+    o->recreate_pending = 0;
+    metrics_add("relay48_outbox_producer_recreated_total", 1);
+    if (!o->kafka) {
+        log_error("outbox.recreate_failed", "%s", err);
+        o->recreate_pending = 1;
+        struct timeval tv = {1, 0};
+        evtimer_add(o->ev_recreate, &tv);
+        return;
+    }
+    o->sweeping = 0;
+    o->sweep_cursor = 0;
+    o->sweep_age_ms = 0;
+    o->first_sweep_done = 0;
+}
+
+/* Loop thread (the error callback is served by kafka_poll). */
+static void on_fatal(const char *reason, void *opaque)
+{
+    struct outbox *o = opaque;
+    if (o->recreate_pending)
+        return;
+    o->recreate_pending = 1;
+    event_active(o->ev_recreate, EV_TIMEOUT, 0);
+}
+
+void outbox_simulate_fatal(struct outbox *o)
+{
+    on_fatal("simulated", o);
+}
+
+/* ---- public ---------------------------------------------------------------- */
+
+int outbox_prepare(struct db *db)
+{
+    if (db_prepare(db, "outbox_mark", sql_mark, 1) != 0 ||
+        db_prepare(db, "outbox_sweep", sql_sweep, 2) != 0)
+        return -1;
+    return 0;
+}
+
+struct outbox *outbox_new(struct event_base *base, struct db *db, const struct outbox_options *opt,
+                          char *errstr, size_t errstr_size)
+{
+    struct outbox *o = calloc(1, sizeof(*o));
+    if (!o) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    o->base = base;
+    o->db = db;
+    o->opt = *opt;
+    o->confirmed = calloc(MARK_MAX, sizeof(int64_t));
+    o->ev_mark = evtimer_new(base, on_mark_timer, o);
+    o->ev_sweep = event_new(base, -1, EV_PERSIST, on_sweep_timer, o);
+    o->ev_recreate = evtimer_new(base, on_recreate, o);
+    if (!o->confirmed || !o->ev_mark || !o->ev_sweep || !o->ev_recreate) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    o->kafka = make_kafka(o, errstr, errstr_size);
+    if (!o->kafka)
+        goto fail;
+    o->first_sweep_done = 0;
+    int ms = o->opt.sweep_interval_ms;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(o->ev_sweep, &tv);
+    metrics_describe("relay48_outbox_published_total", METRIC_COUNTER,
+                     "Outbox rows confirmed by Kafka's delivery report.");
+    metrics_describe("relay48_outbox_delivery_failures_total", METRIC_COUNTER,
+                     "Delivery reports with an error (the row is sent again).");
+    metrics_describe("relay48_outbox_produce_errors_total", METRIC_COUNTER,
+                     "Rows librdkafka refused to queue (the sweep sends them again).");
+    metrics_describe("relay48_outbox_producer_recreated_total", METRIC_COUNTER,
+                     "Producers recreated after a fatal idempotence error.");
+    return o;
+fail:
+    outbox_free(o, 0);
+    return NULL;
+}
+
+void outbox_free(struct outbox *o, int flush_ms)
+{
+    if (!o)
+        return;
+    if (o->kafka)
+        kafka_free(o->kafka, flush_ms);
+    if (o->ev_mark)
+        event_free(o->ev_mark);
+    if (o->ev_sweep)
+        event_free(o->ev_sweep);
+    if (o->ev_recreate)
+        event_free(o->ev_recreate);
+    free(o->confirmed);
+    free(o->held.slot);
+    free(o);
+}
+
+int outbox_ready(const struct outbox *o)
+{
+    return o && o->kafka && !o->recreate_pending && kafka_ready(o->kafka);
+}
+
+int outbox_idle(const struct outbox *o)
+{
+    return !o->kafka ||
+           (rd_kafka_outq_len(kafka_handle(o->kafka)) == 0 && o->nconfirmed == 0 && !o->marking);
+}
+
+long outbox_inflight(const struct outbox *o)
+{
+    return (long)o->held.count;
+}

@@ -1,0 +1,57 @@
+/*
+ * outbox.h — owns the way from the outbox table to Kafka: the idempotent
+ * producer (through kafka.h), CloudEvents 1.0 in binary mode (ce_* headers,
+ * JSON value), rows marked published only from their delivery report and
+ * in batches, a sweep that sends again what is unpublished (at start, after
+ * a failed delivery, rows left by a crashed relay), and the recreation of
+ * the producer after librdkafka's fatal idempotence error (librdkafka 2.0.2,
+ * fixed upstream in 2.3.0), after which every unconfirmed row is sent again.
+ *
+ * Delivery is at-least-once: every event carries a stable ce_id, consumers
+ * de-duplicate on it.
+ */
+#ifndef RELAY48_OUTBOX_H
+#define RELAY48_OUTBOX_H
+
+#include <jansson.h>
+
+#include "common.h"
+
+struct event_base;
+struct db;
+struct config;
+struct outbox;
+
+struct outbox_options {
+    const struct config *cfg;
+    int probe_interval_ms;
+    int sweep_interval_ms; /* how often unpublished rows are looked for */
+    int sweep_age_ms;      /* rows younger than this belong to a live producer */
+    int mark_delay_ms;     /* gather delivery reports this long before marking */
+};
+
+/* db: a connection of its own (marks and sweeps). */
+struct outbox *outbox_new(struct event_base *base, struct db *db, const struct outbox_options *opt,
+                          char *errstr, size_t errstr_size) RELAY_MUSTCHECK;
+/* Flushes up to flush_ms, marks what was confirmed if the database is up. */
+void outbox_free(struct outbox *o, int flush_ms);
+
+int outbox_prepare(struct db *db) RELAY_MUSTCHECK;
+
+/* Produce committed rows: [{id, event_id, topic, key, type, time, payload}]. */
+void outbox_publish(struct outbox *o, json_t *rows);
+
+/* Kafka cluster reachable and the producer usable. */
+int outbox_ready(const struct outbox *o);
+
+/* Rows handed to librdkafka and not confirmed yet, plus confirmed ones not
+ * marked yet. */
+long outbox_inflight(const struct outbox *o);
+
+/* Nothing queued in librdkafka and every confirmation marked: drain done. */
+int outbox_idle(const struct outbox *o);
+
+/* Test hook: behave as if librdkafka had raised a fatal error. */
+void outbox_simulate_fatal(struct outbox *o);
+
+#endif

@@ -1,0 +1,685 @@
+/* store.c — group commit of new cases in pipeline mode; see store.h. */
+#include "store.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+
+#define CASE_PARAMS 28
+
+/* Locks on beneficiary accounts, taken in IBAN order: a second transaction
+ * naming the same IBAN waits here, and its case statement (a new snapshot in
+ * READ COMMITTED) then sees the first one's link. */
+static const char sql_mule[] =
+    "INSERT INTO mule_accounts (iban) SELECT DISTINCT x FROM unnest($1::text[]) AS x ORDER BY 1 "
+    "ON CONFLICT (iban) DO UPDATE SET last_seen_at = now()";
+
+/* One case in one statement: links, idempotency key, case, mule link,
+ * milestones, outbox. Returns whether it inserted, the linked cases, the
+ * outbox rows written, and an earlier Idempotency-Key row if one was
+ * visible. */
+static const char sql_case[] =
+    "WITH linked AS ("
+    "  SELECT coalesce(array_agg(l.ref ORDER BY l.id), '{}'::text[]) AS refs FROM ("
+    "    SELECT c.id, c.ref FROM mule_links ml JOIN cases c ON c.id = ml.case_id"
+    "    WHERE $14::text IS NOT NULL AND ml.iban = $14::text AND c.state = 'open'"
+    "      AND c.ref <> $1::text ORDER BY c.id LIMIT 100) AS l),"
+    " idem AS ("
+    "  INSERT INTO idempotency_keys (party, key, request_hash, case_ref, response)"
+    "  SELECT $25::text, $26::text, decode($27::text, 'hex'), $1::text,"
+    "    CASE WHEN cardinality(linked.refs) = 0 THEN $28::jsonb ELSE"
+    "      jsonb_set($28::jsonb, '{linked_cases}', to_jsonb(linked.refs)) ||"
+    "      jsonb_build_object('flags', ($28::jsonb->'flags') || to_jsonb(ARRAY(SELECT f FROM"
+    "        unnest(ARRAY['linked_iban', 'police_escalation']) AS f"
+    "        WHERE NOT $21::jsonb ? f))) END"
+    "  FROM linked WHERE $26::text IS NOT NULL"
+    "  ON CONFLICT DO NOTHING RETURNING 1),"
+    " ins AS ("
+    "  INSERT INTO cases (ref, kind, channel, submitted_by, rail, window_state, start_at,"
+    "    received_at, deadline_at, amount_minor, currency, debtor_iban, debtor_bic, creditor_iban,"
+    "    creditor_bic, card_bin, card_last4, receipt, scenario, departement, flags, details)"
+    "  SELECT $1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9::timestamptz,"
+    "    $10::bigint, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
+    "    ARRAY(SELECT jsonb_array_elements_text($21::jsonb)) ||"
+    "      CASE WHEN cardinality(linked.refs) > 0 THEN ARRAY(SELECT f FROM"
+    "        unnest(ARRAY['linked_iban', 'police_escalation']) AS f"
+    "        WHERE NOT $21::jsonb ? f) ELSE '{}'::text[] END,"
+    "    $22::jsonb"
+    "  FROM linked WHERE $26::text IS NULL OR EXISTS (SELECT 1 FROM idem)"
+    "  ON CONFLICT (ref) DO NOTHING RETURNING id),"
+    " link AS ("
+    "  INSERT INTO mule_links (iban, case_id) SELECT $14::text, ins.id FROM ins"
+    "  WHERE $14::text IS NOT NULL),"
+    " ms AS ("
+    "  INSERT INTO milestones (case_id, name, due_at, severity, state)"
+    "  SELECT ins.id, m.name, m.due_at, m.severity, m.state FROM ins,"
+    "    jsonb_to_recordset($23::jsonb) AS m(name text, due_at timestamptz, severity text,"
+    "    state text)),"
+    " ob AS ("
+    "  INSERT INTO outbox (event_id, topic, key, type, case_ref, payload)"
+    "  SELECT e.event_id, e.topic, e.key, e.type, $1::text,"
+    "    CASE WHEN cardinality(linked.refs) = 0 THEN e.payload ELSE"
+    "      jsonb_set(e.payload, '{linked_cases}', to_jsonb(linked.refs))"
+    "      || CASE WHEN e.payload ? 'flags' AND NOT (e.payload->'flags') ? 'linked_iban'"
+    "         THEN jsonb_build_object('flags', (e.payload->'flags') || '[\"linked_iban\"]'::jsonb)"
+    "         ELSE '{}'::jsonb END"
+    "      || CASE WHEN e.payload ? 'reasons' AND NOT (e.payload->'reasons') ? 'linked_iban'"
+    "         THEN jsonb_build_object('reasons', (e.payload->'reasons') ||"
+    "           '[\"linked_iban\"]'::jsonb) ELSE '{}'::jsonb END"
+    "    END"
+    "  FROM ins, linked, jsonb_to_recordset($24::jsonb) AS e(event_id uuid, topic text,"
+    "    key text, type text, payload jsonb, only_if_linked boolean)"
+    "  WHERE NOT e.only_if_linked OR cardinality(linked.refs) > 0"
+    "  RETURNING id, event_id, topic, key, type, created_at, payload)"
+    " SELECT (SELECT count(*) FROM ins)::int,"
+    "  (SELECT to_json(refs) FROM linked)::text,"
+    "  (SELECT json_agg(json_build_object('id', id, 'event_id', event_id, 'topic', topic,"
+    "    'key', key, 'type', type, 'time', to_char(created_at AT TIME ZONE 'UTC',"
+    "    'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'payload', payload) ORDER BY id) FROM ob)::text,"
+    "  (SELECT case_ref FROM idempotency_keys WHERE party = $25::text AND key = $26::text),"
+    "  (SELECT encode(request_hash, 'hex') FROM idempotency_keys"
+    "   WHERE party = $25::text AND key = $26::text),"
+    "  (SELECT response::text FROM idempotency_keys WHERE party = $25::text AND key = $26::text)";
+
+static const char sql_idem[] = "SELECT case_ref, encode(request_hash, 'hex'), response::text "
+                               "FROM idempotency_keys WHERE party = $1 AND key = $2";
+
+struct item {
+    struct item *next;
+    char *params[CASE_PARAMS];
+    char *creditor_iban; /* for the batch's mule upsert; NULL for card cases */
+    store_done_fn done;
+    void *arg;
+    int single;               /* retry alone in its own transaction */
+    int64_t unknown_until_us; /* retrying an unknown outcome until then */
+    int64_t queued_us;
+    /* filled from the statement's result */
+    int have_result;
+    int inserted;
+    char *linked, *outbox, *idem_ref, *idem_hash, *idem_response;
+    char sqlstate[6];
+};
+
+struct batch {
+    struct store *s;
+    struct item *items;
+    int n;
+    int failed; /* a statement failed: the COMMIT was aborted */
+    struct batch *next;
+};
+
+struct store {
+    struct event_base *base;
+    struct db *db;
+    struct store_options opt;
+    struct item *head, *tail; /* waiting */
+    int queued;
+    int inflight_batches;
+    int inflight_items;
+    struct event *ev_kick; /* batch delay, and re-kicks while reconnecting */
+    int delay_armed;
+};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void item_free(struct item *it)
+{
+    for (int i = 0; i < CASE_PARAMS; i++)
+        free(it->params[i]);
+    free(it->creditor_iban);
+    free(it->linked);
+    free(it->outbox);
+    free(it->idem_ref);
+    free(it->idem_hash);
+    free(it->idem_response);
+    free(it);
+}
+
+static void reset_result(struct item *it)
+{
+    it->have_result = 0;
+    it->inserted = 0;
+    RELAY_FREE(it->linked);
+    RELAY_FREE(it->outbox);
+    RELAY_FREE(it->idem_ref);
+    RELAY_FREE(it->idem_hash);
+    RELAY_FREE(it->idem_response);
+    it->sqlstate[0] = '\0';
+}
+
+/* Answer one item and free it. */
+static void finish(struct store *s, struct item *it, enum store_outcome outcome)
+{
+    struct store_result r;
+    memset(&r, 0, sizeof(r));
+    r.outcome = outcome;
+    snprintf(r.sqlstate, sizeof(r.sqlstate), "%s", it->sqlstate);
+    if (outcome == STORE_COMMITTED) {
+        r.linked = it->linked ? json_loads(it->linked, 0, NULL) : json_array();
+        r.outbox = it->outbox ? json_loads(it->outbox, 0, NULL) : json_array();
+        r.flags_added = json_array();
+        if (json_array_size(r.linked) > 0) {
+            json_array_append_new(r.flags_added, json_string("linked_iban"));
+            json_array_append_new(r.flags_added, json_string("police_escalation"));
+        }
+    } else if (outcome == STORE_REPLAY) {
+        snprintf(r.idem_ref, sizeof(r.idem_ref), "%s", it->idem_ref ? it->idem_ref : "");
+        snprintf(r.idem_hash, sizeof(r.idem_hash), "%s", it->idem_hash ? it->idem_hash : "");
+        r.response = it->idem_response ? json_loads(it->idem_response, 0, NULL) : NULL;
+    }
+    metrics_observe_us("relay48_intake_commit_seconds", now_us() - it->queued_us);
+    metrics_add(outcome == STORE_COMMITTED  ? "relay48_intake_cases_total{outcome=\"committed\"}"
+                : outcome == STORE_REPLAY   ? "relay48_intake_cases_total{outcome=\"replay\"}"
+                : outcome == STORE_REJECTED ? "relay48_intake_cases_total{outcome=\"rejected\"}"
+                                            : "relay48_intake_cases_total{outcome=\"unavailable\"}",
+                1);
+    it->done(&r, it->arg);
+    json_decref(r.linked);
+    json_decref(r.outbox);
+    json_decref(r.flags_added);
+    json_decref(r.response);
+    item_free(it);
+}
+
+static void push_front(struct store *s, struct item *it)
+{
+    it->next = s->head;
+    s->head = it;
+    if (!s->tail)
+        s->tail = it;
+    s->queued++;
+}
+
+static void kick(struct store *s);
+
+/* Put a list of items back at the front of the queue, in their order. */
+static void requeue_front(struct store *s, struct item *items)
+{
+    struct item *rev = NULL, *it, *next;
+    for (it = items; it; it = next) {
+        next = it->next;
+        it->next = rev;
+        rev = it;
+    }
+    for (it = rev; it; it = next) {
+        next = it->next;
+        push_front(s, it);
+    }
+}
+
+static void arm(struct store *s, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(s->ev_kick, &tv);
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    struct store *s = arg;
+    s->delay_armed = 0;
+    kick(s);
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+static char *dup_value(PGresult *res, int col)
+{
+    if (PQgetisnull(res, 0, col))
+        return NULL;
+    return strdup(PQgetvalue(res, 0, col));
+}
+
+static void on_case_result(PGresult *res, void *arg)
+{
+    struct item *it = arg;
+    if (!res)
+        return; /* connection lost: the COMMIT callback decides */
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        it->have_result = 1;
+        it->inserted = atoi(PQgetvalue(res, 0, 0));
+        it->linked = dup_value(res, 1);
+        it->outbox = dup_value(res, 2);
+        it->idem_ref = dup_value(res, 3);
+        it->idem_hash = dup_value(res, 4);
+        it->idem_response = dup_value(res, 5);
+        return;
+    }
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    snprintf(it->sqlstate, sizeof(it->sqlstate), "%s", state ? state : "");
+    if (st != PGRES_PIPELINE_ABORTED)
+        log_warn("store.case_failed", "%s %s", it->sqlstate, PQresultErrorMessage(res));
+}
+
+static void on_begin_or_mule(PGresult *res, void *arg)
+{
+    struct batch *b = arg;
+    if (res && PQresultStatus(res) != PGRES_COMMAND_OK) {
+        b->failed = 1;
+        if (PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
+            log_warn("store.batch_failed", "%s", PQresultErrorMessage(res));
+    }
+}
+
+/* Decide each case of a committed transaction. */
+static void settle_item(struct store *s, struct item *it)
+{
+    if (it->inserted) {
+        finish(s, it, STORE_COMMITTED);
+        return;
+    }
+    const char *ref = it->params[0];
+    if (it->params[25]) { /* an Idempotency-Key was given */
+        if (it->idem_ref && strcmp(it->idem_ref, ref) == 0) {
+            finish(s, it, STORE_COMMITTED); /* our own earlier, unacknowledged commit */
+            return;
+        }
+        if (it->idem_ref) {
+            finish(s, it, STORE_REPLAY);
+            return;
+        }
+        /* Another transaction committed the key after this statement's
+         * snapshot: look it up afresh. */
+        if (store_lookup_idem(s, it->params[24], it->params[25], it->done, it->arg) == 0) {
+            it->done = NULL;
+            item_free(it);
+            return;
+        }
+        finish(s, it, STORE_UNAVAILABLE);
+        return;
+    }
+    /* No key and not inserted: the reference exists, so this case committed
+     * in an attempt whose answer was lost. */
+    finish(s, it, STORE_COMMITTED);
+}
+
+/* A failed BEGIN ... COMMIT pipeline leaves the session in an aborted
+ * transaction (libpq's pipeline documentation): end it before more work. */
+static void rollback(struct store *s)
+{
+    if (db_send(s->db, NULL, "ROLLBACK", 0, NULL, NULL, NULL) == 0 && db_sync(s->db) != 0)
+        log_warn("store.rollback_lost", "connection lost while ending a failed batch");
+}
+
+static void on_commit(PGresult *res, void *arg)
+{
+    struct batch *b = arg;
+    struct store *s = b->s;
+    s->inflight_batches--;
+    s->inflight_items -= b->n;
+    struct item *it = b->items, *next;
+
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK && !b->failed) {
+        metrics_observe_us("relay48_intake_batch_size", b->n); /* a count, not a time */
+        for (; it; it = next) {
+            next = it->next;
+            if (!it->have_result) {
+                /* Cannot happen with a committed pipeline; be safe. */
+                push_front(s, it);
+                continue;
+            }
+            settle_item(s, it);
+        }
+    } else if (!res) {
+        /* Outcome unknown: retry every case under the same reference. */
+        int64_t now = now_us();
+        for (struct item *x = it; x; x = x->next) {
+            reset_result(x);
+            if (!x->unknown_until_us)
+                x->unknown_until_us = now + (int64_t)s->opt.unknown_retry_ms * 1000;
+        }
+        requeue_front(s, it);
+        log_warn("store.commit_unknown", "connection lost during a commit of %d case(s): retrying",
+                 b->n);
+    } else if (b->n > 1) {
+        /* One bad row must not fail the others: each alone. */
+        rollback(s);
+        for (struct item *x = it; x; x = x->next) {
+            reset_result(x);
+            x->single = 1;
+        }
+        requeue_front(s, it);
+    } else {
+        rollback(s);
+        const char *st = it->sqlstate;
+        int data_error = (st[0] == '2' && (st[1] == '2' || st[1] == '3'));
+        log_warn("store.case_refused", "case %s refused by the database (%s)", it->params[0],
+                 st[0] ? st : "no sqlstate");
+        finish(s, it, data_error ? STORE_REJECTED : STORE_UNAVAILABLE);
+    }
+    free(b);
+    kick(s);
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static int send_batch(struct store *s, struct item *items, int n)
+{
+    struct batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return -1;
+    b->s = s;
+    b->items = items;
+    b->n = n;
+
+    /* The IBANs of the batch, as a text array literal; they are validated
+     * IBANs (A-Z, 0-9), so no quoting is needed. */
+    size_t cap = 3;
+    for (struct item *it = items; it; it = it->next)
+        cap += it->creditor_iban ? strlen(it->creditor_iban) + 1 : 0;
+    char *ibans = malloc(cap);
+    if (!ibans) {
+        free(b);
+        return -1;
+    }
+    size_t pos = 0;
+    ibans[pos++] = '{';
+    int nibans = 0;
+    for (struct item *it = items; it; it = it->next) {
+        if (!it->creditor_iban)
+            continue;
+        if (nibans++)
+            ibans[pos++] = ',';
+        size_t l = strlen(it->creditor_iban);
+        memcpy(ibans + pos, it->creditor_iban, l);
+        pos += l;
+    }
+    ibans[pos++] = '}';
+    ibans[pos] = '\0';
+
+    /* Counted before sending: on_commit, which uncounts, may run as soon as
+     * COMMIT is queued (with NULL, on a lost connection). */
+    s->inflight_batches++;
+    s->inflight_items += n;
+    int commit_queued = 0;
+    int ok = db_send(s->db, NULL, "BEGIN", 0, NULL, on_begin_or_mule, b) == 0;
+    if (ok && nibans) {
+        const char *p[1] = {ibans};
+        ok = db_send(s->db, "store_mule", NULL, 1, p, on_begin_or_mule, b) == 0;
+    }
+    free(ibans);
+    for (struct item *it = items; ok && it; it = it->next)
+        ok = db_send(s->db, "store_case", NULL, CASE_PARAMS, (const char *const *)it->params,
+                     on_case_result, it) == 0;
+    if (ok)
+        commit_queued = ok = db_send(s->db, NULL, "COMMIT", 0, NULL, on_commit, b) == 0;
+    if (ok && db_sync(s->db) != 0)
+        log_warn("store.sync_lost", "connection lost at sync: outcome unknown, retrying");
+    if (commit_queued)
+        return 0;
+    /* The connection dropped before COMMIT was queued: nothing of this batch
+     * can have committed. The statements already queued are told NULL later
+     * and their callbacks touch nothing on NULL; put the cases back. */
+    s->inflight_batches--;
+    s->inflight_items -= n;
+    requeue_front(s, items);
+    free(b);
+    return -2;
+}
+
+static void kick(struct store *s)
+{
+    int64_t now = now_us();
+    /* Unknown outcomes retried past their time, and anything waiting while
+     * the database is down: 503. */
+    if (!db_ready(s->db)) {
+        struct item *keep = NULL, *keep_tail = NULL, *it = s->head, *next;
+        s->head = s->tail = NULL;
+        int kept = 0;
+        for (; it; it = next) {
+            next = it->next;
+            it->next = NULL;
+            if (it->unknown_until_us && now < it->unknown_until_us) {
+                if (keep_tail)
+                    keep_tail->next = it;
+                else
+                    keep = it;
+                keep_tail = it;
+                kept++;
+            } else {
+                s->queued--;
+                finish(s, it, STORE_UNAVAILABLE);
+            }
+        }
+        s->head = keep;
+        s->tail = keep_tail;
+        s->queued = kept;
+        if (kept && !s->delay_armed) {
+            s->delay_armed = 1;
+            arm(s, 100);
+        }
+        return;
+    }
+    while (s->head && s->inflight_batches < s->opt.max_inflight) {
+        if (s->opt.batch_delay_ms > 0 && s->inflight_batches == 0 && s->queued < s->opt.batch_max &&
+            !s->delay_armed && !s->head->single && !s->head->unknown_until_us) {
+            /* Idle: wait a little to gather a batch. */
+            s->delay_armed = 1;
+            arm(s, s->opt.batch_delay_ms);
+            return;
+        }
+        if (s->delay_armed)
+            return;
+        /* Take a batch: singles go alone. */
+        struct item *first = s->head, *last = first;
+        int n = 1;
+        if (!first->single) {
+            while (last->next && !last->next->single && n < s->opt.batch_max) {
+                last = last->next;
+                n++;
+            }
+        }
+        s->head = last->next;
+        if (!s->head)
+            s->tail = NULL;
+        last->next = NULL;
+        s->queued -= n;
+        int rc = send_batch(s, first, n);
+        if (rc == -1) {
+            /* Out of memory before anything was queued: put them back. */
+            last->next = s->head;
+            s->head = first;
+            if (!s->tail)
+                s->tail = last;
+            s->queued += n;
+            arm(s, 100);
+            s->delay_armed = 1;
+            return;
+        }
+        if (rc != 0) {
+            /* Connection lost: the cases are back in the queue; the next kick
+             * answers them 503 unless the database is back. */
+            if (!s->delay_armed) {
+                s->delay_armed = 1;
+                arm(s, 100);
+            }
+            return;
+        }
+    }
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+int store_prepare(struct db *db)
+{
+    if (db_prepare(db, "store_mule", sql_mule, 1) != 0 ||
+        db_prepare(db, "store_case", sql_case, CASE_PARAMS) != 0 ||
+        db_prepare(db, "store_idem", sql_idem, 2) != 0)
+        return -1;
+    return 0;
+}
+
+struct store *store_new(struct event_base *base, struct db *db, const struct store_options *opt,
+                        char *errstr, size_t errstr_size)
+{
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    s->base = base;
+    s->db = db;
+    s->opt = *opt;
+    s->ev_kick = evtimer_new(base, on_kick, s);
+    if (!s->ev_kick) {
+        free(s);
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    metrics_describe("relay48_intake_cases_total", METRIC_COUNTER,
+                     "New cases by outcome of their commit.");
+    metrics_describe("relay48_intake_commit_seconds", METRIC_HISTOGRAM,
+                     "Time from a case queued to its commit answered.");
+    return s;
+}
+
+void store_free(struct store *s)
+{
+    if (!s)
+        return;
+    struct item *it = s->head, *next;
+    s->head = s->tail = NULL;
+    for (; it; it = next) {
+        next = it->next;
+        finish(s, it, STORE_UNAVAILABLE);
+    }
+    event_free(s->ev_kick);
+    free(s);
+}
+
+int store_pending(const struct store *s)
+{
+    return s->queued + s->inflight_items;
+}
+
+static char *dup_or_null(const char *v)
+{
+    return v && *v ? strdup(v) : NULL;
+}
+
+static char *json_text(json_t *j)
+{
+    return j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("null");
+}
+
+int store_submit(struct store *s, const struct store_case *c, store_done_fn done, void *arg)
+{
+    if (!db_ready(s->db) || s->queued + s->inflight_items >= s->opt.queue_max)
+        return -1;
+    struct item *it = calloc(1, sizeof(*it));
+    if (!it)
+        return -1;
+    char amount[24];
+    snprintf(amount, sizeof(amount), "%" PRId64, c->amount_minor);
+    const char *src[CASE_PARAMS] = {c->ref,
+                                    c->kind,
+                                    c->channel,
+                                    c->submitted_by,
+                                    c->rail,
+                                    c->window_state,
+                                    c->start_at,
+                                    c->received_at,
+                                    c->deadline_at,
+                                    amount,
+                                    c->currency,
+                                    c->debtor_iban,
+                                    c->debtor_bic,
+                                    c->creditor_iban,
+                                    c->creditor_bic,
+                                    c->card_bin,
+                                    c->card_last4,
+                                    c->receipt,
+                                    c->scenario,
+                                    c->departement,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    c->idem_party,
+                                    c->idem_key,
+                                    c->idem_hash,
+                                    NULL};
+    for (int i = 0; i < CASE_PARAMS; i++)
+        it->params[i] = dup_or_null(src[i]);
+    it->params[20] = json_text(c->flags);
+    it->params[21] = json_text(c->details);
+    it->params[22] = json_text(c->milestones);
+    it->params[23] = json_text(c->events);
+    it->params[27] = json_text(c->response);
+    /* An idempotency row needs a party; the web form's is "web". */
+    if (c->idem_key && !it->params[24])
+        it->params[24] = strdup("web");
+    int bad = !it->params[0] || !it->params[20] || !it->params[21] || !it->params[22] ||
+              !it->params[23] || !it->params[27] || (c->idem_key && !it->params[25]);
+    if (c->creditor_iban && *c->creditor_iban) {
+        it->creditor_iban = strdup(c->creditor_iban);
+        bad = bad || !it->creditor_iban;
+    }
+    if (bad) {
+        item_free(it);
+        return -1;
+    }
+    it->done = done;
+    it->arg = arg;
+    it->queued_us = now_us();
+    if (s->tail)
+        s->tail->next = it;
+    else
+        s->head = it;
+    s->tail = it;
+    s->queued++;
+    kick(s);
+    return 0;
+}
+
+/* ---- Idempotency-Key lookup (rare path) ---------------------------------- */
+
+struct lookup {
+    store_done_fn done;
+    void *arg;
+};
+
+static void on_idem(PGresult *res, void *arg)
+{
+    struct lookup *l = arg;
+    struct store_result r;
+    memset(&r, 0, sizeof(r));
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        r.outcome = STORE_REPLAY;
+        snprintf(r.idem_ref, sizeof(r.idem_ref), "%s", PQgetvalue(res, 0, 0));
+        snprintf(r.idem_hash, sizeof(r.idem_hash), "%s", PQgetvalue(res, 0, 1));
+        r.response = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
+    } else {
+        r.outcome = STORE_UNAVAILABLE;
+    }
+    l->done(&r, l->arg);
+    json_decref(r.response);
+    free(l);
+}
+
+int store_lookup_idem(struct store *s, const char *party, const char *key, store_done_fn done,
+                      void *arg)
+{
+    struct lookup *l = malloc(sizeof(*l));
+    if (!l)
+        return -1;
+    l->done = done;
+    l->arg = arg;
+    const char *p[2] = {party, key};
+    if (db_send(s->db, "store_idem", NULL, 2, p, on_idem, l) != 0 || db_sync(s->db) != 0) {
+        /* If db_send succeeded but db_sync failed, on_idem gets NULL later. */
+        return 0;
+    }
+    return 0;
+}

@@ -1,0 +1,13 @@
+"""Write N distinct valid transfer reports, one JSON per line, for the load
+generator: every beneficiary IBAN differs, as in real traffic."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "lib"))
+from reports import transfer  # noqa: E402
+
+n = int(sys.argv[1])
+with open(sys.argv[2], "w") as f:
+    for i in range(n):
+        f.write(json.dumps(transfer(amount=f"{500 + i % 9000}.00"), ensure_ascii=False) + "\n")

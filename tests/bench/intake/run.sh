@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Benchmark of the intake (prints figures; not a pass/fail test).
+# Accepted reports/s and latency at 8 and 64 connections against relay48,
+# and, on the same PostgreSQL in the same run, the pgbench baseline of
+# ../shared/peers/pgbench/intake_cte.sql (one report per transaction): the
+# ratio is the figure worth quoting on a noisy shared machine.
+#   tests/bench/intake/run.sh [seconds-per-run]
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+PEERS=${RELAY48_PEERS_DIR:-$ROOT/../shared/peers}
+DUR=${1:-15}
+cd "$ROOT"
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
+PGBENCH=$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n 1)
+
+ops/pg.sh start >/dev/null
+ops/kafka.sh start >/dev/null
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-release -j2 --target relay48 >/dev/null
+
+URL=$(ops/pg.sh url)
+BASE=${URL%/*}
+psql -X -q "$BASE/postgres" -c "DROP DATABASE IF EXISTS bench_intake WITH (FORCE)" -c "CREATE DATABASE bench_intake" -c "DROP DATABASE IF EXISTS bench_pgbench WITH (FORCE)" -c "CREATE DATABASE bench_pgbench"
+export RELAY48_DATABASE_URL=$BASE/bench_intake
+export RELAY48_KAFKA_BOOTSTRAP_SERVERS=$(ops/kafka.sh brokers)
+export RELAY48_SQL_DIR=$ROOT/sql RELAY48_TOKEN_KEY=$(printf '7a%.0s' {1..32}) RELAY48_LOG_LEVEL=warn
+export RELAY48_HTTP_PORT=18480
+build-release/relay48 migrate >/dev/null
+BENCH_KEY=$(build-release/relay48 key create --party bench --role partner 2>/dev/null)
+export BENCH_KEY
+python3 "$HERE/gen_bodies.py" 20000 /tmp/relay48-bench-bodies.jsonl
+
+echo "== pgbench baseline: intake_cte.sql, 8 clients, ${DUR}s, synchronous_commit on"
+psql -X -q "$BASE/bench_pgbench" -f "$PEERS/pgbench/schema.sql" >/dev/null
+P=$("$PGBENCH" -n -M prepared -c 8 -j 2 -T "$DUR" -D payload="$(cat "$PEERS/pgbench/payload.json")" \
+     -f "$PEERS/pgbench/intake_cte.sql" "$BASE/bench_pgbench" 2>/dev/null | awk '/^tps/ {print int($3)}')
+echo "pgbench tps (P): $P"
+
+build-release/relay48 serve 2>/tmp/relay48-bench.log &
+RPID=$!
+trap 'kill $RPID 2>/dev/null; wait $RPID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$RELAY48_HTTP_PORT/readyz" >/dev/null && break; sleep 0.1; done
+# warm-up: the key cache and the bank directory are loaded
+wrk -t1 -c2 -d2s -s "$HERE/post.lua" "http://127.0.0.1:$RELAY48_HTTP_PORT" -- /tmp/relay48-bench-bodies.jsonl >/dev/null
+
+count() { psql -X -qtA "$RELAY48_DATABASE_URL" -c "SELECT count(*) FROM cases"; }
+for c in 8 64; do
+  before=$(count)
+  out=$(wrk -t2 -c"$c" -d"${DUR}s" --latency -s "$HERE/post.lua" \
+          "http://127.0.0.1:$RELAY48_HTTP_PORT" -- /tmp/relay48-bench-bodies.jsonl)
+  after=$(count)
+  secs=$(echo "$out" | awk '/requests in/ {gsub("s,","",$4); print $4}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  rate=$(python3 -c "print(int(($after - $before) / float('$secs')))")
+  ratio=$(python3 -c "print(round($rate / $P, 2))")
+  echo "relay48 connections=$c accepted_per_s=$rate p50=$p50 p99=$p99 non2xx=${non2xx:-0} ratio_vs_pgbench=$ratio"
+done
+echo "unpublished outbox rows now: $(psql -X -qtA "$RELAY48_DATABASE_URL" -c 'SELECT count(*) FROM outbox WHERE published_at IS NULL')"
+echo "reproduce: tests/bench/intake/run.sh $DUR"

@@ -1,0 +1,118 @@
+"""Intake through outages of the real servers. The broker stopped during
+intake: 201s go on (a 201 means committed in PostgreSQL), the outbox backlog
+drains when the broker is back, nothing is lost. PostgreSQL stopped: 503 with
+Retry-After, never a 201 without a row, and intake comes back without a
+restart of the relay."""
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from reports import transfer  # noqa: E402
+from stack import (Relay, fresh_database, kafka_messages, ops, psql, run_tests,  # noqa: E402
+                   wait_until)
+
+relay = None
+db = None
+key = None
+
+
+def post(body):
+    return relay.post_json("/v1/reports", body, {"Authorization": f"Bearer {key}"})
+
+
+def sql(q):
+    return psql(q, db=db)
+
+
+def test_broker_down_intake_goes_on_and_backlog_drains():
+    ops("kafka.sh", "stop")
+    refs = []
+    try:
+        wait_until(lambda: relay.get("/readyz")[0] == 503, 20, "readyz to see the broker down")
+        for i in range(40):
+            s, _, r = post(transfer(amount=f"{100 + i}.00"))
+            assert s == 201, (s, r)
+            refs.append(r["ref"])
+        in_list = ",".join(f"'{r}'" for r in refs)
+        assert sql(f"SELECT count(*) FROM cases WHERE ref IN ({in_list})") == str(len(refs))
+        unpublished = int(sql(f"SELECT count(*) FROM outbox WHERE case_ref IN ({in_list}) "
+                              f"AND published_at IS NULL"))
+        assert unpublished == 3 * len(refs), unpublished
+    finally:
+        ops("kafka.sh", "start")
+    t0 = time.monotonic()
+    wait_until(lambda: sql(f"SELECT count(*) FROM outbox WHERE case_ref IN ({in_list}) "
+                           f"AND published_at IS NULL") == "0", 90, "the backlog to drain")
+    print(f"  backlog of {3 * len(refs)} events drained {time.monotonic() - t0:.1f}s after the "
+          f"broker start returned")
+    seen = kafka_messages("relay48.reports.v1", lambda m: m["key"] in set(refs),
+                          expect=len(refs), timeout=30)
+    assert {m["key"] for m in seen} == set(refs), len(seen)
+    banks = kafka_messages("relay48.escalations.bank.v1",
+                           lambda m: m["value"].get("ref") in set(refs), expect=2 * len(refs))
+    assert len({m["headers"]["ce_id"] for m in banks}) == 2 * len(refs)
+
+
+def test_postgres_down_503_then_recovery_without_restart():
+    acked = []
+    answers = {}
+    stop = threading.Event()
+
+    def load():
+        i = 0
+        while not stop.is_set():
+            s, h, r = post(transfer(amount=f"{200 + i % 50}.00"))
+            answers[s] = answers.get(s, 0) + 1
+            if s == 201:
+                acked.append(r["ref"])
+            elif s == 503:
+                assert h.get("retry-after"), h
+                assert r["code"] == "database_unavailable", r
+            i += 1
+            time.sleep(0.01)
+
+    t = threading.Thread(target=load)
+    t.start()
+    try:
+        time.sleep(1.0)
+        ops("pg.sh", "crash")  # immediate mode: as a power cut would
+        time.sleep(3.0)
+        s, h, r = post(transfer())
+        assert s == 503 and h.get("retry-after"), (s, r)
+        ops("pg.sh", "start")
+        ready_at = time.monotonic()
+        wait_until(lambda: post(transfer())[0] == 201, 10, "intake back after PostgreSQL")
+        back = time.monotonic() - ready_at
+        print(f"  intake back {back:.2f}s after PostgreSQL was ready again; answers {answers}")
+        assert back < 2.0, back
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        t.join()
+    assert answers.get(503, 0) > 0, answers
+    assert set(answers) <= {201, 503}, answers  # never another 5xx, never a hang
+    in_list = ",".join(f"'{r}'" for r in acked)
+    assert sql(f"SELECT count(*) FROM cases WHERE ref IN ({in_list})") == str(len(acked)), \
+        "a 201 without a row"
+
+
+def setup():
+    global relay, db, key
+    db = fresh_database("outages")
+    relay = Relay(db, name="outages", env={"RELAY48_OUTBOX_SWEEP_INTERVAL_MS": "500"})
+    relay.migrate()
+    key = relay.create_key("partner-outages", "partner")
+    relay.start()
+    wait_until(lambda: post(transfer(amount="1.00"))[0] == 201, 10, "the key cache loaded")
+
+
+if __name__ == "__main__":
+    setup()
+    try:
+        run_tests(globals())
+    finally:
+        relay.stop("KILL")
+        ops("pg.sh", "start")
+        ops("kafka.sh", "start")
