@@ -673,19 +673,26 @@ static void get_victim(struct ctx *c, json_t *root, struct report *r, json_t *de
         if (phone_ok(s)) {
             put_str(c, d, "phone", s);
         } else {
-            add_error(c, "/victim/phone", "invalid_phone",
+            add_error(c, "/victim/phone", "invalid_format",
                       "Not a telephone number: at least 6 digits, with only spaces, '.', '-', "
                       "'(', ')' and a leading '+' besides.");
         }
     }
     str_free(&s);
     if (get_string(c, v, "postal_code", "/victim/postal_code", 0, LEN_POSTAL, &s) == S_OK) {
-        if (postal_departement(s, r->departement) == 0) {
+        /* A well-formed code of no département (Monaco, unallocated) is
+         * kept: the case goes to the national police queue. */
+        int five_digits = strlen(s) == 5;
+        for (size_t i = 0; five_digits && i < 5; i++)
+            five_digits = s[i] >= '0' && s[i] <= '9';
+        if (five_digits) {
+            if (postal_departement(s, r->departement) != 0)
+                r->departement[0] = '\0';
             memcpy(r->postal_code, s, 6);
             put_str(c, d, "postal_code", s);
         } else {
             add_error(c, "/victim/postal_code", "invalid_postal_code",
-                      "Not a French postal code of a département: 5 digits, e.g. 69290.");
+                      "Not a French postal code: 5 digits, e.g. 69290.");
         }
     }
     str_free(&s);

@@ -634,7 +634,7 @@ static void test_transfer_errors_collected(void **state)
     set_str(body, "/creditor/bic", "BNP");
     set_str(body, "/victim/email", "mairie.example");
     set_str(body, "/victim/phone", "04 78 57 x");
-    set_str(body, "/victim/postal_code", "20999");
+    set_str(body, "/victim/postal_code", "2099");
     set_str(body, "/victim/type", "alien");
     set_path(body, "/victim/nickname", json_string("Jo"));
     set_str(body, "/scenario", "phishing");
@@ -656,7 +656,7 @@ static void test_transfer_errors_collected(void **state)
                         iban_error_message(IBAN_BAD_CHECKSUM));
     find_error(errors, "/creditor/bic", "invalid_bic");
     find_error(errors, "/victim/email", "invalid_email");
-    find_error(errors, "/victim/phone", "invalid_phone");
+    find_error(errors, "/victim/phone", "invalid_format");
     find_error(errors, "/victim/postal_code", "invalid_postal_code");
     find_error(errors, "/victim/type", "invalid_enum");
     find_error(errors, "/victim/nickname", "unknown_field");
@@ -811,12 +811,12 @@ static void test_field_rules(void **state)
     transfer_one_error("/victim/email", json_string("a@b@c.fr"), "/victim/email", "invalid_email");
     transfer_one_error("/victim/email", json_string("@c.fr"), "/victim/email", "invalid_email");
     transfer_one_error("/victim/email", json_string("a@c."), "/victim/email", "invalid_email");
-    transfer_one_error("/victim/phone", json_string("12345"), "/victim/phone", "invalid_phone");
+    transfer_one_error("/victim/phone", json_string("12345"), "/victim/phone", "invalid_format");
     transfer_one_error("/victim/phone", json_string("06 12+34 56 78"), "/victim/phone",
-                       "invalid_phone");
+                       "invalid_format");
     transfer_one_error("/victim/postal_code", json_string("6929"), "/victim/postal_code",
                        "invalid_postal_code");
-    transfer_one_error("/victim/postal_code", json_string("98000"), "/victim/postal_code",
+    transfer_one_error("/victim/postal_code", json_string("9800A"), "/victim/postal_code",
                        "invalid_postal_code");
     transfer_one_error("/amount/value", json_string("12500.001"), "/amount/value",
                        "invalid_amount");
@@ -840,6 +840,25 @@ static void test_field_rules(void **state)
 }
 
 /* debtor == creditor once normalised. */
+/* A well-formed postal code of no département (Monaco) is kept, and the case
+ * goes to the national police queue: departement is "". */
+static void test_postal_without_departement(void **state)
+{
+    json_t *body = load(TRANSFER);
+    json_t *errors = json_array();
+    struct report r;
+
+    (void)state;
+    set_str(body, "/victim/postal_code", "98000");
+    assert_int_equal(run_json(body, NOW, &r, errors), 0);
+    assert_string_equal(r.postal_code, "98000");
+    assert_string_equal(r.departement, "");
+    assert_int_equal(json_array_size(errors), 0);
+    report_free(&r);
+    json_decref(errors);
+    json_decref(body);
+}
+
 static void test_same_account(void **state)
 {
     json_t *body = load(TRANSFER);
@@ -1279,6 +1298,7 @@ int main(void)
         cmocka_unit_test(test_too_long),
         cmocka_unit_test(test_field_rules),
         cmocka_unit_test(test_same_account),
+        cmocka_unit_test(test_postal_without_departement),
         cmocka_unit_test(test_card_errors),
         cmocka_unit_test(test_card_sum_mixed_and_overflow),
         cmocka_unit_test(test_unknown_fields_at_depth),
