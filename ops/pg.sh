@@ -43,6 +43,11 @@ max_connections = 200
 shared_buffers = 256MB
 fsync = on
 synchronous_commit = on
+# Fewer checkpoints under load (each one makes every touched page be written
+# whole to the WAL again); durability is unchanged.
+max_wal_size = 4GB
+checkpoint_timeout = 15min
+wal_compression = lz4
 logging_collector = off
 log_min_messages = warning
 CONF

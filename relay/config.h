@@ -39,7 +39,8 @@ struct config {
     int64_t window_reminder_before, window_critical_before;
     int64_t police_threshold_minor; /* EUR cents at or above which police hear at alert */
     /* group commit */
-    int64_t store_batch_max, store_batch_delay_ms, store_max_inflight, store_queue_max;
+    int64_t store_connections, store_batch_max, store_batch_delay_ms, store_max_inflight,
+        store_queue_max;
     int64_t store_unknown_retry_ms;
     int64_t retry_after_s; /* Retry-After of a 503 */
     /* outbox */

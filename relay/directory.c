@@ -519,9 +519,9 @@ int directory_import_file(PGconn *c, const char *path, FILE *report, char *errst
         return -1;
     if (report)
         fprintf(report,
-                "directory import: %zu rows imported from %s (%zu new or changed), %zu bad "
+                "directory import: %zu row%s imported from %s (%zu new or changed), %zu bad "
                 "line%s skipped\n",
-                im.rows, path, im.changed, im.bad, im.bad == 1 ? "" : "s");
+                im.rows, im.rows == 1 ? "" : "s", path, im.changed, im.bad, im.bad == 1 ? "" : "s");
     return im.bad > (size_t)INT32_MAX ? INT32_MAX : (int)im.bad;
 }
 

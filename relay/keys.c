@@ -526,6 +526,10 @@ int keys_create(PGconn *c, const char *party, const char *role, char *key_out, s
     if (key_out && n)
         key_out[0] = '\0';
     id_out[0] = '\0';
+    if (!key_out || n < KEYS_LEN + 1) {
+        set_err(errstr, errstr_size, "key buffer too small");
+        return -1;
+    }
     if (keys_party_check(party, errstr, errstr_size) != 0 ||
         keys_role_normalise(role, canon, errstr, errstr_size) != 0)
         return -1;
@@ -613,6 +617,16 @@ int keys_revoke(PGconn *c, const char *arg, char *errstr, size_t errstr_size)
     return rc;
 }
 
+/* Columns a UTF-8 string takes on a terminal: its code points (the names
+ * listed are Latin text; wide characters are not worth a table here). */
+static size_t text_width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
 int keys_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
 {
     static const char *const head[5] = {"ID", "PARTY", "ROLE", "CREATED", "REVOKED"};
@@ -628,22 +642,25 @@ int keys_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
         return -1;
     }
     int rows = PQntuples(r);
-    int width[5];
+    size_t width[5];
     for (int f = 0; f < 5; f++) {
-        width[f] = (int)strlen(head[f]);
+        width[f] = text_width(head[f]);
         for (int i = 0; i < rows; i++) {
-            int len = PQgetlength(r, i, f);
-            if (len > width[f])
-                width[f] = len;
+            size_t w = text_width(PQgetvalue(r, i, f));
+            if (w > width[f])
+                width[f] = w;
         }
     }
-    fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", width[0], head[0], width[1], head[1], width[2],
-            head[2], width[3], head[3], head[4]);
-    for (int i = 0; i < rows; i++) {
-        /* Widths are in bytes: a party with accents is padded short, which is harmless. */
-        fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", width[0], PQgetvalue(r, i, 0), width[1],
-                PQgetvalue(r, i, 1), width[2], PQgetvalue(r, i, 2), width[3], PQgetvalue(r, i, 3),
-                PQgetvalue(r, i, 4));
+    for (int i = -1; i < rows; i++) {
+        for (int f = 0; f < 5; f++) {
+            const char *v = i < 0 ? head[f] : PQgetvalue(r, i, f);
+            fputs(v, out);
+            if (f < 4) {
+                for (size_t k = text_width(v); k < width[f] + 2; k++)
+                    fputc(' ', out);
+            }
+        }
+        fputc('\n', out);
     }
     PQclear(r);
     return 0;
@@ -774,12 +791,17 @@ static const char *option_value(int argc, char **argv, int *i, const char *name)
     return NULL;
 }
 
+enum keys_cmd { KEYS_CREATE, KEYS_LIST, KEYS_REVOKE, KEYS_VERIFY };
+
 int keys_main(const char *conninfo, int argc, char **argv)
 {
+    static const char *const names[] = {"create", "list", "revoke", "verify"};
     const char *sub = argc > 0 ? argv[0] : NULL;
     const char *party = NULL, *role = NULL, *id = NULL;
     int refresh_ms = KEYS_REFRESH_MS;
     char err[512];
+    char kid[KEYS_ID_LEN + 1];
+    int cmd = -1;
 
     if (!sub) {
         keys_usage(stderr);
@@ -789,14 +811,22 @@ int keys_main(const char *conninfo, int argc, char **argv)
         keys_usage(stdout);
         return 0;
     }
+    for (int k = 0; k < (int)RELAY_ARRAY_LEN(names); k++) {
+        if (strcmp(sub, names[k]) == 0)
+            cmd = k;
+    }
+    if (cmd < 0) {
+        fprintf(stderr, "relay48 key: unknown subcommand \"%s\"\n", sub);
+        keys_usage(stderr);
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         const char *val;
-        if (strcmp(sub, "create") == 0 && (val = option_value(argc, argv, &i, "--party")))
+        if (cmd == KEYS_CREATE && (val = option_value(argc, argv, &i, "--party"))) {
             party = val;
-        else if (strcmp(sub, "create") == 0 && (val = option_value(argc, argv, &i, "--role")))
+        } else if (cmd == KEYS_CREATE && (val = option_value(argc, argv, &i, "--role"))) {
             role = val;
-        else if (strcmp(sub, "verify") == 0 &&
-                 (val = option_value(argc, argv, &i, "--refresh-ms"))) {
+        } else if (cmd == KEYS_VERIFY && (val = option_value(argc, argv, &i, "--refresh-ms"))) {
             char *end = NULL;
             long ms = strtol(val, &end, 10);
             if (!*val || *end || ms < 10 || ms > 3600000) {
@@ -804,16 +834,16 @@ int keys_main(const char *conninfo, int argc, char **argv)
                 return 2;
             }
             refresh_ms = (int)ms;
-        } else if (strcmp(sub, "revoke") == 0 && !id && argv[i][0] != '-')
+        } else if (cmd == KEYS_REVOKE && !id && argv[i][0] != '-') {
             id = argv[i];
-        else {
+        } else {
             fprintf(stderr, "relay48 key %s: unexpected argument \"%s\"%s\n", sub, argv[i],
                     argv[i][0] == '-' ? " (unknown option, or no value after it)" : "");
             keys_usage(stderr);
             return 2;
         }
     }
-    if (strcmp(sub, "create") == 0) {
+    if (cmd == KEYS_CREATE) {
         if (!party || !role) {
             fprintf(stderr, "relay48 key create: --party and --role are required\n");
             keys_usage(stderr);
@@ -824,8 +854,7 @@ int keys_main(const char *conninfo, int argc, char **argv)
             fprintf(stderr, "relay48 key create: %s\n", err);
             return 2;
         }
-    } else if (strcmp(sub, "revoke") == 0) {
-        char kid[KEYS_ID_LEN + 1];
+    } else if (cmd == KEYS_REVOKE) {
         if (!id) {
             fprintf(stderr, "relay48 key revoke: which key? give its ID (see `relay48 key "
                             "list`)\n");
@@ -835,12 +864,8 @@ int keys_main(const char *conninfo, int argc, char **argv)
             fprintf(stderr, "relay48 key revoke: %s\n", err);
             return 2;
         }
-    } else if (strcmp(sub, "verify") == 0) {
+    } else if (cmd == KEYS_VERIFY) {
         return keys_verify(conninfo, refresh_ms);
-    } else if (strcmp(sub, "list") != 0) {
-        fprintf(stderr, "relay48 key: unknown subcommand \"%s\"\n", sub);
-        keys_usage(stderr);
-        return 2;
     }
 
     PGconn *c = PQconnectdb(conninfo);
@@ -851,8 +876,8 @@ int keys_main(const char *conninfo, int argc, char **argv)
         return 1;
     }
     int rc = 1;
-    if (strcmp(sub, "create") == 0) {
-        char key[KEYS_LEN + 1], kid[KEYS_ID_LEN + 1], canon[KEYS_ROLE_MAX + 1];
+    if (cmd == KEYS_CREATE) {
+        char key[KEYS_LEN + 1], canon[KEYS_ROLE_MAX + 1];
         if (keys_create(c, party, role, key, sizeof(key), kid, err, sizeof(err)) == 0 &&
             keys_role_normalise(role, canon, err, sizeof(err)) == 0) {
             printf("%s\n", key);
@@ -867,8 +892,8 @@ int keys_main(const char *conninfo, int argc, char **argv)
         } else {
             fprintf(stderr, "relay48 key create: %s\n", err);
         }
-    } else if (strcmp(sub, "revoke") == 0) {
-        int r = keys_revoke(c, id, err, sizeof(err));
+    } else if (cmd == KEYS_REVOKE) {
+        int r = keys_revoke(c, kid, err, sizeof(err));
         if (r == 0)
             fprintf(stderr,
                     "relay48: key revoked; running relays refuse it within their key "

@@ -43,7 +43,7 @@ static int cmd_config(const struct config *cfg)
             printf("%-24s %-12s [len %lld..%lld]%s  %s\n", t[i].key,
                    strcmp(t[i].key, "database.url") == 0 || strcmp(t[i].key, "token.key") == 0
                        ? "(set)"
-                                                         : *(char *const *)(base + t[i].offset),
+                       : *(char *const *)(base + t[i].offset),
                    (long long)t[i].min, (long long)t[i].max, t[i].reloadable ? " reloadable" : "",
                    t[i].help);
     }

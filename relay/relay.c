@@ -27,8 +27,9 @@ struct relay {
     const char *cfg_path;
     struct event_base *base;
     struct http_server *http;
-    struct db *probe_db;  /* readiness probe */
-    struct db *intake_db; /* group commit */
+    struct db *probe_db;                         /* readiness probe */
+    struct db *intake_db[STORE_MAX_CONNECTIONS]; /* group commit */
+    int nintake;
     struct db *outbox_db; /* outbox marks and sweeps */
     struct db *ref_db;    /* keys and bank directory loads */
     struct store *store;
@@ -224,12 +225,18 @@ int relay_serve(struct config *cfg, const char *cfg_path)
     }
     dbo.on_state = NULL;
     dbo.name = "intake";
-    r.intake_db = db_new(r.base, &dbo, err, sizeof(err));
+    for (r.nintake = 0; r.nintake < (int)cfg->store_connections; r.nintake++) {
+        r.intake_db[r.nintake] = db_new(r.base, &dbo, err, sizeof(err));
+        if (!r.intake_db[r.nintake] || store_prepare(r.intake_db[r.nintake]) != 0) {
+            log_error("relay.start_failed", "database: %s", err);
+            goto done;
+        }
+    }
     dbo.name = "outbox";
-    r.outbox_db = r.intake_db ? db_new(r.base, &dbo, err, sizeof(err)) : NULL;
+    r.outbox_db = db_new(r.base, &dbo, err, sizeof(err));
     dbo.name = "reference";
     r.ref_db = r.outbox_db ? db_new(r.base, &dbo, err, sizeof(err)) : NULL;
-    if (!r.ref_db || store_prepare(r.intake_db) != 0 || outbox_prepare(r.outbox_db) != 0) {
+    if (!r.ref_db || outbox_prepare(r.outbox_db) != 0) {
         log_error("relay.start_failed", "database: %s", err);
         goto done;
     }
@@ -238,7 +245,7 @@ int relay_serve(struct config *cfg, const char *cfg_path)
                                .max_inflight = (int)cfg->store_max_inflight,
                                .queue_max = (int)cfg->store_queue_max,
                                .unknown_retry_ms = (int)cfg->store_unknown_retry_ms};
-    r.store = store_new(r.base, r.intake_db, &so, err, sizeof(err));
+    r.store = store_new(r.base, r.intake_db, r.nintake, &so, err, sizeof(err));
     struct outbox_options oo = {.cfg = cfg,
                                 .probe_interval_ms = (int)cfg->probe_interval_ms,
                                 .sweep_interval_ms = (int)cfg->outbox_sweep_interval_ms,
@@ -311,7 +318,8 @@ done:
     bankdir_free(r.bankdir);
     db_free(r.ref_db);
     db_free(r.outbox_db);
-    db_free(r.intake_db);
+    for (int i = 0; i < r.nintake; i++)
+        db_free(r.intake_db[i]);
     db_free(r.probe_db);
     event_base_free(r.base);
     metrics_reset();

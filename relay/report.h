@@ -33,28 +33,28 @@ enum report_kind { REPORT_TRANSFER = 0, REPORT_CARD };
 enum report_channel { CHANNEL_API = 0, CHANNEL_WEB, CHANNEL_BANK, CHANNEL_PERCEVAL };
 
 struct report_limits {
-    int64_t future_skew;  /* a time may be this far in the future (300 s) */
-    int64_t max_age;      /* and no older than this (13 months: 396 days) */
+    int64_t future_skew; /* a time may be this far in the future (300 s) */
+    int64_t max_age;     /* and no older than this (13 months: 396 days) */
 };
 
 struct report {
     enum report_kind kind;
     enum rail rail;
-    int64_t start_at;       /* executed_at, or the earliest card operation */
-    int64_t amount_minor;   /* transfer: amount; card: sum of the operations in currency */
+    int64_t start_at;     /* executed_at, or the earliest card operation */
+    int64_t amount_minor; /* transfer: amount; card: sum of the operations in currency */
     char currency[4];
-    char debtor_iban[35];   /* normalised, "" for card reports */
-    char debtor_bic[12];    /* "" when not given */
+    char debtor_iban[35]; /* normalised, "" for card reports */
+    char debtor_bic[12];  /* "" when not given */
     char creditor_iban[35];
     char creditor_bic[12];
-    char card_bin[9];       /* card reports: 6 or 8 digits */
+    char card_bin[9]; /* card reports: 6 or 8 digits */
     char card_last4[5];
     char issuer_bic[12];
     char receipt[65];
-    char scenario[32];      /* "" for card reports without one */
-    char postal_code[6];    /* "" when not given */
-    char departement[4];    /* from postal_code; "" when unknown */
-    int mixed_currencies;   /* card: operations in other currencies than `currency` */
+    char scenario[32];    /* "" for card reports without one */
+    char postal_code[6];  /* "" when not given */
+    char departement[4];  /* from postal_code; "" when unknown */
+    int mixed_currencies; /* card: operations in other currencies than `currency` */
     /* Everything else the addressees need, normalised, in a fixed shape:
      * {"victim": {...}, "debtor": {"name"}, "creditor": {"name"}, "narrative",
      *  "evidence": [...], "end_to_end_id", "uetr", "channel_ref",

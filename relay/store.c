@@ -108,6 +108,7 @@ struct item {
 
 struct batch {
     struct store *s;
+    int conn; /* index of the connection it was sent on */
     struct item *items;
     int n;
     int failed; /* a statement failed: the COMMIT was aborted */
@@ -116,7 +117,9 @@ struct batch {
 
 struct store {
     struct event_base *base;
-    struct db *db;
+    struct db *db[STORE_MAX_CONNECTIONS];
+    int inflight_on[STORE_MAX_CONNECTIONS]; /* batches in each pipeline */
+    int ndb;
     struct store_options opt;
     struct item *head, *tail; /* waiting */
     int queued;
@@ -306,9 +309,10 @@ static void settle_item(struct store *s, struct item *it)
 
 /* A failed BEGIN ... COMMIT pipeline leaves the session in an aborted
  * transaction (libpq's pipeline documentation): end it before more work. */
-static void rollback(struct store *s)
+static void rollback(struct store *s, int conn)
 {
-    if (db_send(s->db, NULL, "ROLLBACK", 0, NULL, NULL, NULL) == 0 && db_sync(s->db) != 0)
+    struct db *db = s->db[conn];
+    if (db_send(db, NULL, "ROLLBACK", 0, NULL, NULL, NULL) == 0 && db_sync(db) != 0)
         log_warn("store.rollback_lost", "connection lost while ending a failed batch");
 }
 
@@ -316,6 +320,7 @@ static void on_commit(PGresult *res, void *arg)
 {
     struct batch *b = arg;
     struct store *s = b->s;
+    s->inflight_on[b->conn]--;
     s->inflight_batches--;
     s->inflight_items -= b->n;
     struct item *it = b->items, *next;
@@ -344,14 +349,14 @@ static void on_commit(PGresult *res, void *arg)
                  b->n);
     } else if (b->n > 1) {
         /* One bad row must not fail the others: each alone. */
-        rollback(s);
+        rollback(s, b->conn);
         for (struct item *x = it; x; x = x->next) {
             reset_result(x);
             x->single = 1;
         }
         requeue_front(s, it);
     } else {
-        rollback(s);
+        rollback(s, b->conn);
         const char *st = it->sqlstate;
         int data_error = (st[0] == '2' && (st[1] == '2' || st[1] == '3'));
         log_warn("store.case_refused", "case %s refused by the database (%s)", it->params[0],
@@ -364,12 +369,14 @@ static void on_commit(PGresult *res, void *arg)
 
 /* ---- sending ------------------------------------------------------------ */
 
-static int send_batch(struct store *s, struct item *items, int n)
+static int send_batch(struct store *s, int conn, struct item *items, int n)
 {
     struct batch *b = calloc(1, sizeof(*b));
     if (!b)
         return -1;
+    struct db *db = s->db[conn];
     b->s = s;
+    b->conn = conn;
     b->items = items;
     b->n = n;
 
@@ -401,20 +408,21 @@ static int send_batch(struct store *s, struct item *items, int n)
     /* Counted before sending: on_commit, which uncounts, may run as soon as
      * COMMIT is queued (with NULL, on a lost connection). */
     s->inflight_batches++;
+    s->inflight_on[conn]++;
     s->inflight_items += n;
     int commit_queued = 0;
-    int ok = db_send(s->db, NULL, "BEGIN", 0, NULL, on_begin_or_mule, b) == 0;
+    int ok = db_send(db, NULL, "BEGIN", 0, NULL, on_begin_or_mule, b) == 0;
     if (ok && nibans) {
         const char *p[1] = {ibans};
-        ok = db_send(s->db, "store_mule", NULL, 1, p, on_begin_or_mule, b) == 0;
+        ok = db_send(db, "store_mule", NULL, 1, p, on_begin_or_mule, b) == 0;
     }
     free(ibans);
     for (struct item *it = items; ok && it; it = it->next)
-        ok = db_send(s->db, "store_case", NULL, CASE_PARAMS, (const char *const *)it->params,
+        ok = db_send(db, "store_case", NULL, CASE_PARAMS, (const char *const *)it->params,
                      on_case_result, it) == 0;
     if (ok)
-        commit_queued = ok = db_send(s->db, NULL, "COMMIT", 0, NULL, on_commit, b) == 0;
-    if (ok && db_sync(s->db) != 0)
+        commit_queued = ok = db_send(db, NULL, "COMMIT", 0, NULL, on_commit, b) == 0;
+    if (ok && db_sync(db) != 0)
         log_warn("store.sync_lost", "connection lost at sync: outcome unknown, retrying");
     if (commit_queued)
         return 0;
@@ -422,18 +430,37 @@ static int send_batch(struct store *s, struct item *items, int n)
      * can have committed. The statements already queued are told NULL later
      * and their callbacks touch nothing on NULL; put the cases back. */
     s->inflight_batches--;
+    s->inflight_on[conn]--;
     s->inflight_items -= n;
     requeue_front(s, items);
     free(b);
     return -2;
 }
 
+/* The ready connection with the fewest batches in flight, if one has room. */
+static int pick(const struct store *s, int *any_ready)
+{
+    int best = -1;
+    *any_ready = 0;
+    for (int i = 0; i < s->ndb; i++) {
+        if (!db_ready(s->db[i]))
+            continue;
+        *any_ready = 1;
+        if (s->inflight_on[i] < s->opt.max_inflight &&
+            (best < 0 || s->inflight_on[i] < s->inflight_on[best]))
+            best = i;
+    }
+    return best;
+}
+
 static void kick(struct store *s)
 {
     int64_t now = now_us();
+    int any_ready;
+    int conn = pick(s, &any_ready);
     /* Unknown outcomes retried past their time, and anything waiting while
      * the database is down: 503. */
-    if (!db_ready(s->db)) {
+    if (!any_ready) {
         struct item *keep = NULL, *keep_tail = NULL, *it = s->head, *next;
         s->head = s->tail = NULL;
         int kept = 0;
@@ -461,7 +488,7 @@ static void kick(struct store *s)
         }
         return;
     }
-    while (s->head && s->inflight_batches < s->opt.max_inflight) {
+    while (s->head && conn >= 0) {
         if (s->opt.batch_delay_ms > 0 && s->inflight_batches == 0 && s->queued < s->opt.batch_max &&
             !s->delay_armed && !s->head->single && !s->head->unknown_until_us) {
             /* Idle: wait a little to gather a batch. */
@@ -485,7 +512,7 @@ static void kick(struct store *s)
             s->tail = NULL;
         last->next = NULL;
         s->queued -= n;
-        int rc = send_batch(s, first, n);
+        int rc = send_batch(s, conn, first, n);
         if (rc == -1) {
             /* Out of memory before anything was queued: put them back. */
             last->next = s->head;
@@ -506,6 +533,7 @@ static void kick(struct store *s)
             }
             return;
         }
+        conn = pick(s, &any_ready);
     }
 }
 
@@ -520,16 +548,22 @@ int store_prepare(struct db *db)
     return 0;
 }
 
-struct store *store_new(struct event_base *base, struct db *db, const struct store_options *opt,
-                        char *errstr, size_t errstr_size)
+struct store *store_new(struct event_base *base, struct db *const *dbs, int ndb,
+                        const struct store_options *opt, char *errstr, size_t errstr_size)
 {
+    if (ndb < 1 || ndb > STORE_MAX_CONNECTIONS) {
+        snprintf(errstr, errstr_size, "1 to %d connections", STORE_MAX_CONNECTIONS);
+        return NULL;
+    }
     struct store *s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
     s->base = base;
-    s->db = db;
+    for (int i = 0; i < ndb; i++)
+        s->db[i] = dbs[i];
+    s->ndb = ndb;
     s->opt = *opt;
     s->ev_kick = evtimer_new(base, on_kick, s);
     if (!s->ev_kick) {
@@ -575,7 +609,9 @@ static char *json_text(json_t *j)
 
 int store_submit(struct store *s, const struct store_case *c, store_done_fn done, void *arg)
 {
-    if (!db_ready(s->db) || s->queued + s->inflight_items >= s->opt.queue_max)
+    int any_ready;
+    (void)pick(s, &any_ready);
+    if (!any_ready || s->queued + s->inflight_items >= s->opt.queue_max)
         return -1;
     struct item *it = calloc(1, sizeof(*it));
     if (!it)
@@ -677,7 +713,18 @@ int store_lookup_idem(struct store *s, const char *party, const char *key, store
     l->done = done;
     l->arg = arg;
     const char *p[2] = {party, key};
-    if (db_send(s->db, "store_idem", NULL, 2, p, on_idem, l) != 0 || db_sync(s->db) != 0) {
+    int any_ready;
+    int conn = pick(s, &any_ready);
+    struct db *db = s->db[conn >= 0 ? conn : 0];
+    for (int i = 0; conn < 0 && i < s->ndb; i++) {
+        if (db_ready(s->db[i]))
+            db = s->db[i];
+    }
+    if (db_send(db, "store_idem", NULL, 2, p, on_idem, l) != 0) {
+        free(l);
+        return -1;
+    }
+    if (db_sync(db) != 0) {
         /* If db_send succeeded but db_sync failed, on_idem gets NULL later. */
         return 0;
     }

@@ -70,13 +70,18 @@ typedef void (*store_done_fn)(const struct store_result *res, void *arg);
 struct store_options {
     int batch_max;        /* cases per transaction */
     int batch_delay_ms;   /* wait this long to gather a batch when idle (0: no wait) */
-    int max_inflight;     /* batches in the pipeline at once */
+    int max_inflight;     /* batches in each connection's pipeline at once */
     int queue_max;        /* cases waiting; beyond, store_submit refuses */
     int unknown_retry_ms; /* how long to retry a commit of unknown outcome */
 };
 
-struct store *store_new(struct event_base *base, struct db *db, const struct store_options *opt,
-                        char *errstr, size_t errstr_size) RELAY_MUSTCHECK;
+#define STORE_MAX_CONNECTIONS 16
+
+/* dbs: the connections batches are spread over (each has its own backend,
+ * so batches execute and wait for their fsync in parallel). */
+struct store *store_new(struct event_base *base, struct db *const *dbs, int ndb,
+                        const struct store_options *opt, char *errstr,
+                        size_t errstr_size) RELAY_MUSTCHECK;
 /* Cases still queued or in flight are answered STORE_UNAVAILABLE. */
 void store_free(struct store *s);
 

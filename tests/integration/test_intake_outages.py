@@ -10,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from reports import transfer  # noqa: E402
-from stack import (Relay, fresh_database, kafka_messages, ops, psql, run_tests,  # noqa: E402
+from stack import (Relay, fresh_database, kafka_mark, kafka_messages, ops, psql, run_tests,  # noqa: E402
                    wait_until)
 
 relay = None
@@ -103,6 +103,8 @@ def setup():
     db = fresh_database("outages")
     relay = Relay(db, name="outages", env={"RELAY48_OUTBOX_SWEEP_INTERVAL_MS": "500"})
     relay.migrate()
+    kafka_mark("relay48.reports.v1", "relay48.escalations.bank.v1",
+               "relay48.escalations.police.v1")
     key = relay.create_key("partner-outages", "partner")
     relay.start()
     wait_until(lambda: post(transfer(amount="1.00"))[0] == 201, 10, "the key cache loaded")

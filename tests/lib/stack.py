@@ -185,18 +185,35 @@ def wait_until(pred, timeout, what, interval=0.1):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+_marks = {}
+
+
+def kafka_mark(*topics):
+    """From now on kafka_messages reads only what was produced after this
+    moment (topics hold earlier tests' events): a start timestamp, which the
+    broker turns into offsets (kcat -o s@ms), minus a second of slack."""
+    now_ms = int(time.time() * 1000) - 1000
+    for topic in topics:
+        _marks[topic] = now_ms
+
+
+def _consume(topic):
+    fmt = "%k\t%p\t%o\t%h\t%s\n"
+    start = f"s@{_marks[topic]}" if topic in _marks else "beginning"
+    return subprocess.run(["kcat", "-b", brokers(), "-C", "-t", topic, "-o", start, "-e", "-q",
+                           "-f", fmt], capture_output=True, text=True, timeout=60).stdout
+
+
 def kafka_messages(topic, match=None, timeout=15, expect=None):
-    """Messages of topic (from the beginning) as dicts with key, headers,
-    value (parsed JSON), partition, offset. match(msg) filters; stops when
-    `expect` matched messages were read or at timeout."""
+    """Messages of topic (since kafka_mark, else from the beginning) as dicts
+    with key, headers, value (parsed JSON), partition, offset. match(msg)
+    filters; stops when `expect` matched messages were read or at timeout."""
     deadline = time.monotonic() + timeout
     found = []
     while time.monotonic() < deadline:
-        out = subprocess.run(["kcat", "-b", brokers(), "-C", "-t", topic, "-o", "beginning", "-e",
-                              "-q", "-f", "%k\t%p\t%o\t%h\t%s\n"],
-                             capture_output=True, text=True, timeout=60)
+        text = _consume(topic)
         found = []
-        for line in out.stdout.splitlines():
+        for line in text.splitlines():
             parts = line.split("\t", 4)
             if len(parts) != 5:
                 continue

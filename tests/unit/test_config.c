@@ -41,8 +41,7 @@ static void test_bounds(void **state)
     assert_int_equal(config_set(&c, "http.port", "80x", err, sizeof(err)), -1);
     assert_non_null(strstr(err, "not a whole number"));
     assert_int_equal(config_set(&c, "http.port", "", err, sizeof(err)), -1);
-    assert_int_equal(config_set(&c, "http.port", "99999999999999999999999", err, sizeof(err)),
-                     -1);
+    assert_int_equal(config_set(&c, "http.port", "99999999999999999999999", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "http.body_limit", "1023", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "log.level", "verbose", err, sizeof(err)), -1);
     assert_int_equal(config_set(&c, "log.level", "debug", err, sizeof(err)), 0);
@@ -167,9 +166,12 @@ static void test_table_is_consistent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_bounds),
-        cmocka_unit_test(test_unknown_key),     cmocka_unit_test(test_env),
-        cmocka_unit_test(test_file_then_env),   cmocka_unit_test(test_reloadable),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_unknown_key),
+        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_file_then_env),
+        cmocka_unit_test(test_reloadable),
         cmocka_unit_test(test_table_is_consistent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
