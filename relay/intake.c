@@ -40,10 +40,11 @@ struct intake {
     int inflight;
 };
 
-/* One request waiting for its commit. */
+/* One case waiting for its commit. */
 struct pending {
     struct intake *in;
-    struct evhttp_request *req;
+    intake_done_fn done;
+    void *arg;
     char request_id[17];
     char ref[IDS_REF_SIZE];
     char hash[65];
@@ -185,11 +186,16 @@ static void count(const char *outcome)
     metrics_add(series, 1);
 }
 
-static void unavailable(struct intake *in, struct evhttp_request *req)
+static void answer(struct pending *p, int status, const char *ref, json_t *body)
 {
-    count("unavailable");
-    problem_reply(req, PROBLEM_DATABASE_UNAVAILABLE, "the report was not recorded; send it again",
-                  (int)in->cfg->retry_after_s);
+    struct intake_answer a = {.status = status, .ref = ref, .body = body};
+    p->done(&a, p->arg);
+    json_decref(body);
+}
+
+static json_t *unavailable_problem(void)
+{
+    return problem_new(PROBLEM_DATABASE_UNAVAILABLE, "the report was not recorded; send it again");
 }
 
 static void on_stored(const struct store_result *res, void *arg)
@@ -216,27 +222,29 @@ static void on_stored(const struct store_result *res, void *arg)
         json_object_set(body, "linked_cases", res->linked ? res->linked : json_array());
         log_write(LOG_INFO, "intake.committed", p->request_id, p->ref, "case committed");
         count("created");
-        reply_case(p->req, 201, p->ref, body);
+        answer(p, 201, p->ref, body);
         break;
     }
     case STORE_REPLAY:
         if (strcmp(res->idem_hash, p->hash) == 0 && res->response) {
             count("replayed");
-            reply_case(p->req, 200, res->idem_ref, json_incref(res->response));
+            answer(p, 200, res->idem_ref, json_incref(res->response));
         } else {
             count("conflict");
-            problem_reply(p->req, PROBLEM_IDEMPOTENCY_CONFLICT,
-                          "this Idempotency-Key was already used with another report", 0);
+            answer(p, 409, NULL,
+                   problem_new(PROBLEM_IDEMPOTENCY_CONFLICT,
+                               "this Idempotency-Key was already used with another report"));
         }
         break;
     case STORE_REJECTED:
         count("rejected");
-        problem_reply(p->req, PROBLEM_INVALID_REQUEST, "the report could not be recorded as sent",
-                      0);
+        answer(p, 422, NULL,
+               problem_new(PROBLEM_INVALID_REQUEST, "the report could not be recorded as sent"));
         break;
     case STORE_UNAVAILABLE:
     default:
-        unavailable(in, p->req);
+        count("unavailable");
+        answer(p, 503, NULL, unavailable_problem());
         break;
     }
     json_decref(p->response);
@@ -316,10 +324,129 @@ static int idem_key_ok(const char *k)
     return 1;
 }
 
+/* An HTTP request waiting for intake_submit's answer. */
+struct http_wait {
+    struct intake *in;
+    struct evhttp_request *req;
+};
+
 static void hex32(const unsigned char in[32], char out[65])
 {
     for (int i = 0; i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
+int intake_submit(struct intake *in, const struct report *r, const struct intake_source *src,
+                  intake_done_fn done, void *arg, json_t **problem)
+{
+    struct pending *p = NULL;
+    json_t *events_arr = NULL, *milestones = NULL, *flags = NULL;
+    struct event ev[EVENTS_MAX];
+    int nev = 0;
+    int rc = 503;
+    *problem = NULL;
+    int64_t now = in->now();
+
+    struct window_plan plan;
+    if (window_plan(&in->window, r->rail, r->start_at, now, &plan) != 0) {
+        *problem = problem_new(PROBLEM_INVALID_REQUEST, "the transfer time is out of range");
+        problem_add_error(*problem, r->kind == REPORT_CARD ? "/operations" : "/executed_at",
+                          "invalid_time", NULL);
+        return 422;
+    }
+    struct routing rt;
+    route(in, r, &plan, &rt);
+
+    p = calloc(1, sizeof(*p));
+    if (!p || ids_case_ref(p->ref) != 0)
+        goto fail;
+    p->in = in;
+    p->done = done;
+    p->arg = arg;
+    snprintf(p->request_id, sizeof(p->request_id), "%s", src->request_id ? src->request_id : "");
+    nev = events_for_new_case(r, &plan, p->ref, src->channel, &rt, in->token_key, in->token_key_len,
+                              ev, EVENTS_MAX);
+    if (nev < 0) {
+        nev = 0;
+        goto fail;
+    }
+    events_arr = json_array();
+    for (int i = 0; i < nev; i++)
+        json_array_append_new(
+            events_arr, json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "event_id", ev[i].id, "topic",
+                                  ev[i].topic, "key", ev[i].key, "type", ev[i].type, "payload",
+                                  ev[i].payload, "only_if_linked", ev[i].only_if_linked));
+    milestones = milestones_json(&plan);
+    flags = events_flags(r, &rt);
+    p->response = json_pack("{s:s, s:o, s:o, s:s, s:O, s:O, s:[]}", "ref", p->ref, "received_at",
+                            time_json(plan.received_at), "deadline_at", time_json(plan.deadline_at),
+                            "window_state", window_state_name(plan.state), "milestones", milestones,
+                            "flags", flags, "linked_cases");
+    unsigned char digest[32];
+    report_hash(r, digest);
+    hex32(digest, p->hash);
+
+    struct store_case c;
+    memset(&c, 0, sizeof(c));
+    memcpy(c.ref, p->ref, sizeof(c.ref));
+    c.kind = report_kind_name(r->kind);
+    c.channel = report_channel_name(src->channel);
+    c.submitted_by = src->party_id;
+    c.rail = rail_name(r->rail);
+    c.window_state = window_state_name(plan.state);
+    if (rfc3339_format_utc(plan.start, c.start_at, sizeof(c.start_at)) != 0 ||
+        rfc3339_format_utc(plan.received_at, c.received_at, sizeof(c.received_at)) != 0 ||
+        rfc3339_format_utc(plan.deadline_at, c.deadline_at, sizeof(c.deadline_at)) != 0)
+        goto fail;
+    c.amount_minor = r->amount_minor;
+    c.currency = r->currency;
+    c.debtor_iban = r->debtor_iban;
+    c.debtor_bic = rt.debtor.bic;
+    c.creditor_iban = r->creditor_iban;
+    c.creditor_bic = r->kind == REPORT_TRANSFER ? rt.creditor.bic : rt.issuer.bic;
+    c.card_bin = r->card_bin;
+    c.card_last4 = r->card_last4;
+    c.receipt = r->receipt;
+    c.scenario = r->scenario;
+    c.departement = r->departement;
+    c.flags = flags;
+    c.details = r->details;
+    c.milestones = milestones;
+    c.events = events_arr;
+    c.response = p->response;
+    c.idem_party = src->party_id;
+    c.idem_key = src->idem_key;
+    memcpy(c.idem_hash, p->hash, sizeof(c.idem_hash));
+    if (store_submit(in->store, &c, on_stored, p) != 0)
+        goto fail;
+    in->inflight++;
+    p = NULL; /* on_stored owns it */
+    rc = 0;
+    goto done;
+fail:
+    count("unavailable");
+    *problem = unavailable_problem();
+done:
+    if (p) {
+        json_decref(p->response);
+        free(p);
+    }
+    events_free(ev, nev);
+    json_decref(events_arr);
+    json_decref(milestones);
+    json_decref(flags);
+    return rc;
+}
+
+static void on_http_answer(const struct intake_answer *a, void *arg)
+{
+    struct http_wait *w = arg;
+    if (a->status == 201 || a->status == 200)
+        reply_case(w->req, a->status, a->ref, json_incref(a->body));
+    else
+        problem_send(w->req, json_incref(a->body),
+                     a->status == 503 ? (int)w->in->cfg->retry_after_s : 0);
+    free(w);
 }
 
 void intake_handle_reports(struct evhttp_request *req, const struct http_match *m, void *arg)
@@ -327,10 +454,7 @@ void intake_handle_reports(struct evhttp_request *req, const struct http_match *
     struct intake *in = arg;
     struct evkeyvalq *hdr = evhttp_request_get_input_headers(req);
     struct report r;
-    struct pending *p = NULL;
-    json_t *errors = NULL, *events_arr = NULL, *milestones = NULL, *flags = NULL;
-    struct event ev[EVENTS_MAX];
-    int nev = 0;
+    json_t *errors = NULL;
     int have_report = 0;
     char *body = NULL;
     memset(&r, 0, sizeof(r));
@@ -381,9 +505,8 @@ void intake_handle_reports(struct evhttp_request *req, const struct http_match *
         problem_reply(req, PROBLEM_PAYLOAD_TOO_LARGE, NULL, 0);
         return;
     }
-    int64_t now = in->now();
     errors = json_array();
-    int rc = report_parse(body, len, now, &in->limits, &r, errors);
+    int rc = report_parse(body, len, in->now(), &in->limits, &r, errors);
     OPENSSL_cleanse(body, len); /* it may hold a card number */
     RELAY_FREE(body);
     if (rc == -2) {
@@ -400,94 +523,30 @@ void intake_handle_reports(struct evhttp_request *req, const struct http_match *
     }
     have_report = 1;
 
-    struct window_plan plan;
-    if (window_plan(&in->window, r.rail, r.start_at, now, &plan) != 0) {
-        count("invalid");
-        json_t *pb = problem_new(PROBLEM_INVALID_REQUEST, "the transfer time is out of range");
-        problem_add_error(pb, r.kind == REPORT_CARD ? "/operations" : "/executed_at",
-                          "invalid_time", NULL);
-        problem_send(req, pb, 0);
+    struct http_wait *w = calloc(1, sizeof(*w));
+    if (!w) {
+        problem_send(req, unavailable_problem(), (int)in->cfg->retry_after_s);
         goto done;
     }
-    struct routing rt;
-    route(in, &r, &plan, &rt);
-
-    p = calloc(1, sizeof(*p));
-    if (!p || ids_case_ref(p->ref) != 0)
-        goto unavailable;
-    p->in = in;
-    p->req = req;
-    memcpy(p->request_id, m->request_id, sizeof(p->request_id));
-    nev = events_for_new_case(&r, &plan, p->ref, CHANNEL_API, &rt, in->token_key, in->token_key_len,
-                              ev, EVENTS_MAX);
-    if (nev < 0)
-        goto unavailable;
-
-    events_arr = json_array();
-    for (int i = 0; i < nev; i++)
-        json_array_append_new(
-            events_arr, json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "event_id", ev[i].id, "topic",
-                                  ev[i].topic, "key", ev[i].key, "type", ev[i].type, "payload",
-                                  ev[i].payload, "only_if_linked", ev[i].only_if_linked));
-    milestones = milestones_json(&plan);
-    flags = events_flags(&r, &rt);
-    p->response = json_pack("{s:s, s:o, s:o, s:s, s:O, s:O, s:[]}", "ref", p->ref, "received_at",
-                            time_json(plan.received_at), "deadline_at", time_json(plan.deadline_at),
-                            "window_state", window_state_name(plan.state), "milestones", milestones,
-                            "flags", flags, "linked_cases");
-    unsigned char digest[32];
-    report_hash(&r, digest);
-    hex32(digest, p->hash);
-
-    struct store_case c;
-    memset(&c, 0, sizeof(c));
-    memcpy(c.ref, p->ref, sizeof(c.ref));
-    c.kind = report_kind_name(r.kind);
-    c.channel = report_channel_name(CHANNEL_API);
-    c.submitted_by = party.id;
-    c.rail = rail_name(r.rail);
-    c.window_state = window_state_name(plan.state);
-    if (rfc3339_format_utc(plan.start, c.start_at, sizeof(c.start_at)) != 0 ||
-        rfc3339_format_utc(plan.received_at, c.received_at, sizeof(c.received_at)) != 0 ||
-        rfc3339_format_utc(plan.deadline_at, c.deadline_at, sizeof(c.deadline_at)) != 0)
-        goto unavailable;
-    c.amount_minor = r.amount_minor;
-    c.currency = r.currency;
-    c.debtor_iban = r.debtor_iban;
-    c.debtor_bic = rt.debtor.bic;
-    c.creditor_iban = r.creditor_iban;
-    c.creditor_bic = r.kind == REPORT_TRANSFER ? rt.creditor.bic : rt.issuer.bic;
-    c.card_bin = r.card_bin;
-    c.card_last4 = r.card_last4;
-    c.receipt = r.receipt;
-    c.scenario = r.scenario;
-    c.departement = r.departement;
-    c.flags = flags;
-    c.details = r.details;
-    c.milestones = milestones;
-    c.events = events_arr;
-    c.response = p->response;
-    c.idem_party = party.id;
-    c.idem_key = idem;
-    memcpy(c.idem_hash, p->hash, sizeof(c.idem_hash));
-    if (store_submit(in->store, &c, on_stored, p) != 0)
-        goto unavailable;
-    in->inflight++;
-    p = NULL; /* on_stored owns it */
-    goto done;
-
-unavailable:
-    unavailable(in, req);
-done:
-    if (p) {
-        json_decref(p->response);
-        free(p);
+    w->in = in;
+    w->req = req;
+    struct intake_source src = {.channel = CHANNEL_API,
+                                .party_id = party.id,
+                                .idem_key = idem,
+                                .request_id = m->request_id};
+    json_t *problem = NULL;
+    int status = intake_submit(in, &r, &src, on_http_answer, w, &problem);
+    if (status != 0) {
+        free(w);
+        problem_send(req, problem, status == 503 ? (int)in->cfg->retry_after_s : 0);
     }
-    events_free(ev, nev);
-    json_decref(events_arr);
-    json_decref(milestones);
-    json_decref(flags);
+done:
     json_decref(errors);
     if (have_report)
         report_free(&r);
+}
+
+int64_t intake_now(const struct intake *in)
+{
+    return in->now();
 }

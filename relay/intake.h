@@ -37,6 +37,38 @@ void intake_free(struct intake *in);
 /* The clock, for tests: seconds since the epoch. NULL: the real clock. */
 void intake_set_clock(struct intake *in, int64_t (*now)(void));
 
+/* Where a report came from. */
+struct intake_source {
+    enum report_channel channel;
+    const char *party_id;   /* api key id, "web", or the bank's party; NULL for none */
+    const char *idem_key;   /* NULL: no idempotency key */
+    const char *request_id; /* for logs; may be NULL */
+};
+
+/* The answer to one report: 201 or 200 with the case (body: the case answer
+ * of proto/schemas/report_created_response.json, ref set), or 409, 422, 503
+ * with a problem body. Borrowed: take a reference to keep it. */
+struct intake_answer {
+    int status;
+    const char *ref;
+    json_t *body;
+};
+
+typedef void (*intake_done_fn)(const struct intake_answer *a, void *arg);
+
+/*
+ * Window, routing, events and commit of a report already validated. Returns
+ * 0 when queued: done is called once, later, on the loop. Otherwise returns
+ * the status to answer now (422 time out of range, 503 database not
+ * available) with *problem set (caller owns it) and done is not called.
+ * r is not kept.
+ */
+int intake_submit(struct intake *in, const struct report *r, const struct intake_source *src,
+                  intake_done_fn done, void *arg, json_t **problem) RELAY_MUSTCHECK;
+
+/* The clock intake uses (seconds). */
+int64_t intake_now(const struct intake *in);
+
 /* http_handler for POST /v1/reports. */
 void intake_handle_reports(struct evhttp_request *req, const struct http_match *m, void *arg);
 
