@@ -29,7 +29,7 @@ struct prepared {
 struct db {
     struct event_base *base;
     struct db_options opt;
-    char *conninfo, *name;
+    char *conninfo, *name, *options;
     PGconn *conn;
     struct event *ev_read, *ev_write, *ev_retry;
     evutil_socket_t fd;
@@ -242,7 +242,9 @@ static void connect_poll(struct db *db)
 
 static void connect_start(struct db *db)
 {
-    db->conn = PQconnectStart(db->conninfo);
+    const char *keys[] = {"dbname", db->options ? "options" : NULL, NULL};
+    const char *values[] = {db->conninfo, db->options, NULL};
+    db->conn = PQconnectStartParams(keys, values, 1);
     if (!db->conn || PQstatus(db->conn) == CONNECTION_BAD) {
         drop_connection(db, db->conn ? PQerrorMessage(db->conn) : "out of memory");
         return;
@@ -338,16 +340,19 @@ struct db *db_new(struct event_base *base, const struct db_options *opt, char *e
     db->opt = *opt;
     db->conninfo = strdup(opt->conninfo);
     db->name = strdup(opt->name ? opt->name : "db");
+    db->options = opt->options ? strdup(opt->options) : NULL;
     db->ev_retry = evtimer_new(base, on_retry, db);
     db->ev_fail = evtimer_new(base, on_fail, db);
     db->fd = -1;
     db->retry_ms = DB_RETRY_MIN_MS;
     if (db->opt.retry_max_ms < DB_RETRY_MIN_MS)
         db->opt.retry_max_ms = DB_RETRY_MIN_MS;
-    if (!db->conninfo || !db->name || !db->ev_retry || !db->ev_fail)
+    if (!db->conninfo || !db->name || !db->ev_retry || !db->ev_fail ||
+        (opt->options && !db->options))
         goto oom;
     db->opt.conninfo = db->conninfo;
     db->opt.name = db->name;
+    db->opt.options = db->options;
     connect_start(db);
     return db;
 oom:
@@ -381,6 +386,7 @@ void db_free(struct db *db)
     }
     free(db->conninfo);
     free(db->name);
+    free(db->options);
     free(db);
 }
 

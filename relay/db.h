@@ -27,6 +27,7 @@ struct db_options {
     const char *conninfo;
     const char *name;     /* for logs: "intake", "probe" */
     int retry_max_ms;     /* backoff ceiling */
+    const char *options;  /* server settings for the session ("-c a=b -c c=d"), or NULL */
     db_state_fn on_state; /* ready changed; may be NULL */
     db_notify_fn on_notify;
     void *arg;

@@ -40,6 +40,14 @@ struct intake {
     int inflight;
 };
 
+/* An event of a case waiting for its commit, as it will be published. */
+struct pending_event {
+    char id[IDS_UUID_SIZE];
+    const char *topic, *type;
+    char key[20];
+    char *payload; /* JSON text */
+};
+
 /* One case waiting for its commit. */
 struct pending {
     struct intake *in;
@@ -48,8 +56,44 @@ struct pending {
     char request_id[17];
     char ref[IDS_REF_SIZE];
     char hash[65];
+    char received_at[24];
     json_t *response; /* the 201 body before links */
+    struct pending_event ev[EVENTS_MAX];
+    int nev;
 };
+
+static void pending_free(struct pending *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->nev; i++)
+        free(p->ev[i].payload);
+    json_decref(p->response);
+    free(p);
+}
+
+/* The committed rows, [[id, event_id, payload or null], ...]: published with
+ * the texts built before the commit, or the commit's own when it changed
+ * them (linked cases). */
+static void publish(struct intake *in, struct pending *p, json_t *rows)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        const char *event_id = json_string_value(json_array_get(row, 1));
+        json_t *changed = json_array_get(row, 2);
+        for (int k = 0; event_id && k < p->nev; k++) {
+            if (strcmp(p->ev[k].id, event_id) != 0)
+                continue;
+            const char *text =
+                json_is_string(changed) ? json_string_value(changed) : p->ev[k].payload;
+            outbox_publish_one(in->outbox, (int64_t)json_integer_value(json_array_get(row, 0)),
+                               event_id, p->ev[k].topic, p->ev[k].key, p->ev[k].type,
+                               p->received_at, text, strlen(text));
+        }
+    }
+}
 
 static int64_t real_now(void)
 {
@@ -205,7 +249,7 @@ static void on_stored(const struct store_result *res, void *arg)
     in->inflight--;
     switch (res->outcome) {
     case STORE_COMMITTED: {
-        outbox_publish(in->outbox, res->outbox);
+        publish(in, p, res->outbox);
         json_t *body = json_deep_copy(p->response);
         json_t *flags = json_object_get(body, "flags");
         size_t i;
@@ -247,8 +291,7 @@ static void on_stored(const struct store_result *res, void *arg)
         answer(p, 503, NULL, unavailable_problem());
         break;
     }
-    json_decref(p->response);
-    free(p);
+    pending_free(p);
 }
 
 /* ---- routing ---------------------------------------------------------------- */
@@ -371,11 +414,21 @@ int intake_submit(struct intake *in, const struct report *r, const struct intake
         goto fail;
     }
     events_arr = json_array();
-    for (int i = 0; i < nev; i++)
-        json_array_append_new(
-            events_arr, json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "event_id", ev[i].id, "topic",
-                                  ev[i].topic, "key", ev[i].key, "type", ev[i].type, "payload",
-                                  ev[i].payload, "only_if_linked", ev[i].only_if_linked));
+    for (int i = 0; i < nev; i++) {
+        struct pending_event *pe = &p->ev[p->nev];
+        pe->payload = json_dumps(ev[i].payload, JSON_COMPACT);
+        if (!pe->payload)
+            goto fail;
+        memcpy(pe->id, ev[i].id, sizeof(pe->id));
+        pe->topic = ev[i].topic;
+        pe->type = ev[i].type;
+        memcpy(pe->key, ev[i].key, sizeof(pe->key));
+        json_array_append_new(events_arr,
+                              json_pack("{s:i, s:s, s:s, s:s, s:s, s:b}", "idx", p->nev, "event_id",
+                                        ev[i].id, "topic", ev[i].topic, "key", ev[i].key, "type",
+                                        ev[i].type, "only_if_linked", ev[i].only_if_linked));
+        p->nev++;
+    }
     milestones = milestones_json(&plan);
     flags = events_flags(r, &rt);
     p->response = json_pack("{s:s, s:o, s:o, s:s, s:O, s:O, s:[]}", "ref", p->ref, "received_at",
@@ -398,6 +451,7 @@ int intake_submit(struct intake *in, const struct report *r, const struct intake
         rfc3339_format_utc(plan.received_at, c.received_at, sizeof(c.received_at)) != 0 ||
         rfc3339_format_utc(plan.deadline_at, c.deadline_at, sizeof(c.deadline_at)) != 0)
         goto fail;
+    memcpy(p->received_at, c.received_at, sizeof(p->received_at));
     c.amount_minor = r->amount_minor;
     c.currency = r->currency;
     c.debtor_iban = r->debtor_iban;
@@ -413,6 +467,8 @@ int intake_submit(struct intake *in, const struct report *r, const struct intake
     c.details = r->details;
     c.milestones = milestones;
     c.events = events_arr;
+    for (int i = 0; i < p->nev && i < STORE_MAX_EVENTS; i++)
+        c.payloads[i] = p->ev[i].payload;
     c.response = p->response;
     c.idem_party = src->party_id;
     c.idem_key = src->idem_key;
@@ -427,10 +483,7 @@ fail:
     count("unavailable");
     *problem = unavailable_problem();
 done:
-    if (p) {
-        json_decref(p->response);
-        free(p);
-    }
+    pending_free(p);
     events_free(ev, nev);
     json_decref(events_arr);
     json_decref(milestones);

@@ -12,12 +12,13 @@
 #include "log.h"
 #include "metrics.h"
 
-static const char sql_mark[] =
-    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL";
+/* Marking published is deleting: the table holds what Kafka has not
+ * confirmed, and stays small. */
+static const char sql_mark[] = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
 static const char sql_sweep[] =
     "SELECT id, event_id, topic, key, type, to_char(created_at AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), payload::text FROM outbox "
-    "WHERE published_at IS NULL AND id > $1::bigint "
+    "WHERE id > $1::bigint "
     "AND created_at < now() - make_interval(secs => $2::int / 1000.0) ORDER BY id LIMIT 2000";
 
 #define MARK_MAX 4096
@@ -112,7 +113,7 @@ struct outbox {
     int sweeping;
     int64_t sweep_cursor;
     int sweep_age_ms; /* of the sweep in progress */
-    struct event *ev_mark, *ev_sweep, *ev_recreate;
+    struct event *ev_mark, *ev_sweep, *ev_recreate, *ev_first;
     int recreate_pending;
     int first_sweep_done;           /* the first sweep takes every unpublished row */
     int64_t queue_full_until_sweep; /* rows refused by a full queue: the sweep resends */
@@ -158,6 +159,13 @@ static int produce_one(struct outbox *o, int64_t id, const char *event_id, const
     if (idset_add(&o->held, id) != 0)
         log_warn("outbox.oom", "cannot track row %" PRId64 "; it may be sent twice", id);
     return 0;
+}
+
+void outbox_publish_one(struct outbox *o, int64_t id, const char *event_id, const char *topic,
+                        const char *key, const char *type, const char *time, const char *payload,
+                        size_t payload_len)
+{
+    (void)produce_one(o, id, event_id, topic, key, type, time, payload, payload_len);
 }
 
 void outbox_publish(struct outbox *o, json_t *rows)
@@ -353,6 +361,20 @@ static void on_sweep_timer(evutil_socket_t fd, short what, void *arg)
         o->first_sweep_done = 1;
 }
 
+/* At start (and after a recreation) the first sweep runs as soon as the
+ * database and the cluster answer, not a whole interval later. */
+static void on_first_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct outbox *o = arg;
+    if (o->first_sweep_done)
+        return;
+    on_sweep_timer(fd, what, arg);
+    if (!o->first_sweep_done) {
+        struct timeval tv = {0, 100000};
+        evtimer_add(o->ev_first, &tv);
+    }
+}
+
 /* ---- fatal error ----------------------------------------------------------- */
 
 static void on_recreate(evutil_socket_t fd, short what, void *arg)
@@ -383,6 +405,7 @@ static void on_recreate(evutil_socket_t fd, short what, void *arg)
     o->sweep_cursor = 0;
     o->sweep_age_ms = 0;
     o->first_sweep_done = 0;
+    event_active(o->ev_first, EV_TIMEOUT, 0);
 }
 
 /* Loop thread (the error callback is served by kafka_poll). */
@@ -425,7 +448,8 @@ struct outbox *outbox_new(struct event_base *base, struct db *db, const struct o
     o->ev_mark = evtimer_new(base, on_mark_timer, o);
     o->ev_sweep = event_new(base, -1, EV_PERSIST, on_sweep_timer, o);
     o->ev_recreate = evtimer_new(base, on_recreate, o);
-    if (!o->confirmed || !o->ev_mark || !o->ev_sweep || !o->ev_recreate) {
+    o->ev_first = evtimer_new(base, on_first_sweep, o);
+    if (!o->confirmed || !o->ev_mark || !o->ev_sweep || !o->ev_recreate || !o->ev_first) {
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
@@ -433,6 +457,7 @@ struct outbox *outbox_new(struct event_base *base, struct db *db, const struct o
     if (!o->kafka)
         goto fail;
     o->first_sweep_done = 0;
+    event_active(o->ev_first, EV_TIMEOUT, 0);
     int ms = o->opt.sweep_interval_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     event_add(o->ev_sweep, &tv);
@@ -462,6 +487,8 @@ void outbox_free(struct outbox *o, int flush_ms)
         event_free(o->ev_sweep);
     if (o->ev_recreate)
         event_free(o->ev_recreate);
+    if (o->ev_first)
+        event_free(o->ev_first);
     free(o->confirmed);
     free(o->held.slot);
     free(o);

@@ -14,6 +14,8 @@
 #define RELAY48_OUTBOX_H
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "common.h"
 
@@ -40,6 +42,11 @@ int outbox_prepare(struct db *db) RELAY_MUSTCHECK;
 
 /* Produce committed rows: [{id, event_id, topic, key, type, time, payload}]. */
 void outbox_publish(struct outbox *o, json_t *rows);
+
+/* Produce one committed row whose fields the caller has at hand. */
+void outbox_publish_one(struct outbox *o, int64_t id, const char *event_id, const char *topic,
+                        const char *key, const char *type, const char *time, const char *payload,
+                        size_t payload_len);
 
 /* Kafka cluster reachable and the producer usable. */
 int outbox_ready(const struct outbox *o);

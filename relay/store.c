@@ -11,7 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 
-#define CASE_PARAMS 28
+#define CASE_PARAMS 32 /* 28 + the payloads of up to STORE_MAX_EVENTS events */
 
 /* Locks on beneficiary accounts, taken in IBAN order: a second transaction
  * naming the same IBAN waits here, and its case statement (a new snapshot in
@@ -57,31 +57,48 @@ static const char sql_case[] =
     "  INSERT INTO mule_links (iban, case_id) SELECT $14::text, ins.id FROM ins"
     "  WHERE $14::text IS NOT NULL),"
     " ms AS ("
-    "  INSERT INTO milestones (case_id, name, due_at, severity, state)"
-    "  SELECT ins.id, m.name, m.due_at, m.severity, m.state FROM ins,"
+    "  INSERT INTO milestones (case_id, name, due_at, severity, state, fired_at)"
+    /* The alert fires with this commit (its events are below). */
+    "  SELECT ins.id, m.name, m.due_at, m.severity,"
+    "    CASE WHEN m.name = 'alert' AND m.state = 'pending' THEN 'fired' ELSE m.state END,"
+    "    CASE WHEN m.name = 'alert' AND m.state = 'pending' THEN now() END FROM ins,"
     "    jsonb_to_recordset($23::jsonb) AS m(name text, due_at timestamptz, severity text,"
     "    state text)),"
     " ob AS ("
     "  INSERT INTO outbox (event_id, topic, key, type, case_ref, payload)"
     "  SELECT e.event_id, e.topic, e.key, e.type, $1::text,"
-    "    CASE WHEN cardinality(linked.refs) = 0 THEN e.payload ELSE"
-    "      jsonb_set(e.payload, '{linked_cases}', to_jsonb(linked.refs))"
-    "      || CASE WHEN e.payload ? 'flags' AND NOT (e.payload->'flags') ? 'linked_iban'"
-    "         THEN jsonb_build_object('flags', (e.payload->'flags') || '[\"linked_iban\"]'::jsonb)"
-    "         ELSE '{}'::jsonb END"
-    "      || CASE WHEN e.payload ? 'reasons' AND NOT (e.payload->'reasons') ? 'linked_iban'"
-    "         THEN jsonb_build_object('reasons', (e.payload->'reasons') ||"
+    "    CASE WHEN cardinality(linked.refs) = 0 THEN e.payload ELSE ("
+    "      jsonb_set(e.payload::jsonb, '{linked_cases}', to_jsonb(linked.refs))"
+    "      || CASE WHEN e.payload::jsonb ? 'flags'"
+    "           AND NOT (e.payload::jsonb->'flags') ? 'linked_iban'"
+    "         THEN jsonb_build_object('flags', (e.payload::jsonb->'flags') ||"
     "           '[\"linked_iban\"]'::jsonb) ELSE '{}'::jsonb END"
+    "      || CASE WHEN e.payload::jsonb ? 'reasons'"
+    "           AND NOT (e.payload::jsonb->'reasons') ? 'linked_iban'"
+    "         THEN jsonb_build_object('reasons', (e.payload::jsonb->'reasons') ||"
+    "           '[\"linked_iban\"]'::jsonb) ELSE '{}'::jsonb END)::text"
     "    END"
-    "  FROM ins, linked, jsonb_to_recordset($24::jsonb) AS e(event_id uuid, topic text,"
-    "    key text, type text, payload jsonb, only_if_linked boolean)"
+    "  FROM ins, linked, (SELECT r.*, CASE r.idx WHEN 0 THEN $29::text WHEN 1 THEN $30::text"
+    "    WHEN 2 THEN $31::text WHEN 3 THEN $32::text END AS payload"
+    "    FROM jsonb_to_recordset($24::jsonb) AS r(idx int, event_id uuid, topic text,"
+    "    key text, type text, only_if_linked boolean)) AS e"
     "  WHERE NOT e.only_if_linked OR cardinality(linked.refs) > 0"
-    "  RETURNING id, event_id, topic, key, type, created_at, payload)"
+    "  RETURNING id, event_id, topic, key, CASE WHEN cardinality((SELECT refs FROM linked)) > 0"
+    "    THEN payload END AS payload),"
+    /* Who the alert was addressed to (sql/003_escalation.sql). */
+    " ad AS ("
+    "  INSERT INTO case_addressees (case_id, party, role, first_escalated_at)"
+    "  SELECT DISTINCT ins.id, CASE WHEN ob.topic = 'relay48.escalations.police.v1'"
+    "    THEN 'police:' ELSE 'bank:' END || ob.key,"
+    "    CASE WHEN ob.topic = 'relay48.escalations.police.v1' THEN 'police'"
+    "      WHEN $2::text = 'card' THEN 'issuer_bank' WHEN ob.key = $15::text THEN 'creditor_bank'"
+    "      ELSE 'debtor_bank' END, now()"
+    "  FROM ins, ob WHERE ob.topic IN ('relay48.escalations.bank.v1',"
+    "    'relay48.escalations.police.v1') AND ob.key <> 'UNKNOWN'"
+    "  ON CONFLICT DO NOTHING)"
     " SELECT (SELECT count(*) FROM ins)::int,"
     "  (SELECT to_json(refs) FROM linked)::text,"
-    "  (SELECT json_agg(json_build_object('id', id, 'event_id', event_id, 'topic', topic,"
-    "    'key', key, 'type', type, 'time', to_char(created_at AT TIME ZONE 'UTC',"
-    "    'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'payload', payload) ORDER BY id) FROM ob)::text,"
+    "  (SELECT json_agg(json_build_array(id, event_id, payload) ORDER BY id) FROM ob)::text,"
     "  (SELECT case_ref FROM idempotency_keys WHERE party = $25::text AND key = $26::text),"
     "  (SELECT encode(request_hash, 'hex') FROM idempotency_keys"
     "   WHERE party = $25::text AND key = $26::text),"
@@ -652,12 +669,20 @@ int store_submit(struct store *s, const struct store_case *c, store_done_fn done
     it->params[21] = json_text(c->details);
     it->params[22] = json_text(c->milestones);
     it->params[23] = json_text(c->events);
+    int payload_oom = 0;
+    for (int i = 0; i < STORE_MAX_EVENTS; i++) {
+        if (c->payloads[i]) {
+            it->params[28 + i] = strdup(c->payloads[i]);
+            payload_oom |= !it->params[28 + i];
+        }
+    }
     it->params[27] = json_text(c->response);
     /* An idempotency row needs a party; the web form's is "web". */
     if (c->idem_key && !it->params[24])
         it->params[24] = strdup("web");
-    int bad = !it->params[0] || !it->params[20] || !it->params[21] || !it->params[22] ||
-              !it->params[23] || !it->params[27] || (c->idem_key && !it->params[25]);
+    int bad = payload_oom || !it->params[0] || !it->params[20] || !it->params[21] ||
+              !it->params[22] || !it->params[23] || !it->params[27] ||
+              (c->idem_key && !it->params[25]);
     if (c->creditor_iban && *c->creditor_iban) {
         it->creditor_iban = strdup(c->creditor_iban);
         bad = bad || !it->creditor_iban;

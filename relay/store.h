@@ -27,6 +27,8 @@ struct event_base;
 struct db;
 struct store;
 
+#define STORE_MAX_EVENTS 4
+
 /* One new case, as the intake resolved it. Strings are copied at submit. */
 struct store_case {
     char ref[IDS_REF_SIZE];
@@ -39,7 +41,10 @@ struct store_case {
     json_t *flags;      /* array of strings; borrowed */
     json_t *details;    /* borrowed */
     json_t *milestones; /* [{name, due_at, severity, state}]; borrowed */
-    json_t *events;     /* [{event_id, topic, key, type, payload, only_if_linked}]; borrowed */
+    json_t *events;     /* [{idx, event_id, topic, key, type, only_if_linked}]; borrowed */
+    /* payloads[idx]: the JSON text of each event, apart so that PostgreSQL
+     * stores it without parsing it. */
+    const char *payloads[STORE_MAX_EVENTS];
     const char *idem_party, *idem_key; /* idem_key NULL: no Idempotency-Key */
     char idem_hash[65];                /* hex SHA-256 of the normalised report */
     json_t *response; /* the 201 body before links; stored with the key; borrowed */

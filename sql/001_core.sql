@@ -1,6 +1,12 @@
 -- relay48 core schema: parties and keys, cases, milestones, outbox,
 -- idempotency, bank directory, départements, mule accounts.
 -- Times are timestamptz (UTC inside); amounts are integer minor units.
+--
+-- The rows a new case writes (milestones, outbox, idempotency key, mule
+-- link) are written by the same statement as the case, so they carry no
+-- foreign-key constraint: the checks would cost an index probe per row on
+-- the intake's hot path and could never fail. Whatever deletes cases
+-- (relay48 purge) deletes their rows too.
 
 -- Who may call the API. role: 'partner', 'platform', 'bank:<BIC>',
 -- 'police:<département>'. Only a SHA-256 of each key is stored.
@@ -61,7 +67,7 @@ CREATE INDEX cases_open_deadline ON cases (deadline_at) WHERE state = 'open';
 CREATE UNIQUE INDEX cases_receipt ON cases (receipt) WHERE receipt IS NOT NULL;
 
 CREATE TABLE milestones (
-    case_id   bigint NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+    case_id   bigint NOT NULL,               -- cases.id
     name      text NOT NULL CHECK (name IN ('alert', 'reminder', 'critical', 'expiry')),
     due_at    timestamptz NOT NULL,
     severity  text NOT NULL CHECK (severity IN ('alert', 'high', 'critical', 'expired')),
@@ -71,20 +77,19 @@ CREATE TABLE milestones (
 );
 CREATE INDEX milestones_pending_due ON milestones (due_at) WHERE state = 'pending';
 
--- Events waiting for Kafka. A row is marked published only from the
--- producer's delivery report.
+-- Events waiting for Kafka. A row is deleted -- marked published -- only
+-- from the producer's delivery report: what this table holds is exactly
+-- what Kafka has not confirmed yet (the events themselves are on Kafka).
 CREATE TABLE outbox (
     id           bigserial PRIMARY KEY,
-    event_id     uuid NOT NULL UNIQUE,
+    event_id     uuid NOT NULL,                 -- ce_id: random, what consumers de-duplicate on
     topic        text NOT NULL,
     key          text NOT NULL,
     type         text NOT NULL,
     case_ref     text,
-    payload      jsonb NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz
+    payload      text NOT NULL,                 -- the JSON text published, byte for byte
+    created_at   timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
 
 -- Idempotency-Key of partner requests: same key + same body -> 200 with the
 -- same answer; other body -> 409.
@@ -92,7 +97,7 @@ CREATE TABLE idempotency_keys (
     party        text NOT NULL,
     key          text NOT NULL,
     request_hash bytea NOT NULL,
-    case_ref     text NOT NULL REFERENCES cases (ref),
+    case_ref     text NOT NULL,                 -- cases.ref
     response     jsonb NOT NULL,                -- the 201 body, answered again with 200
     created_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (party, key)
@@ -106,8 +111,8 @@ CREATE TABLE mule_accounts (
     last_seen_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE TABLE mule_links (
-    iban    text NOT NULL REFERENCES mule_accounts (iban),
-    case_id bigint NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+    iban    text NOT NULL,                      -- mule_accounts.iban
+    case_id bigint NOT NULL,                    -- cases.id
     PRIMARY KEY (iban, case_id)
 );
 CREATE INDEX mule_links_case ON mule_links (case_id);
