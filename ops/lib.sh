@@ -3,7 +3,23 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Run directory: PostgreSQL cluster, Kafka data, pids and logs. Ignored by git.
-RUN_DIR=${RELAY48_RUN_DIR:-$ROOT/.run}
+# PostgreSQL runs as a user of its own when we are root, and that user must
+# be able to reach the directory: if a parent of the checkout is closed to
+# others (a home directory, say), the run directory goes under /var/tmp.
+traversable() {
+  local d=$1
+  while [[ "$d" != "/" && -n "$d" ]]; do
+    [[ $(stat -c %A "$d" 2>/dev/null | cut -c10) == x ]] || return 1
+    d=$(dirname "$d")
+  done
+}
+if [[ -n "${RELAY48_RUN_DIR:-}" ]]; then
+  RUN_DIR=$RELAY48_RUN_DIR
+elif [[ $(id -u) -eq 0 ]] && ! traversable "$ROOT"; then
+  RUN_DIR=/var/tmp/relay48-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)
+else
+  RUN_DIR=$ROOT/.run
+fi
 # Download cache for the Kafka broker's jars: outside the repository.
 CACHE_DIR=${RELAY48_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/relay48}
 
