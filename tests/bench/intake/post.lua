@@ -14,3 +14,12 @@ function request()
   return wrk.format("POST", "/v1/reports",
     { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key }, body)
 end
+
+-- Paced runs: each connection waits BENCH_DELAY_MS between requests, so that
+-- N connections offer about N * 1000 / BENCH_DELAY_MS requests per second.
+local pace = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+if pace > 0 then
+  function delay()
+    return pace
+  end
+end

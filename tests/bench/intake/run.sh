@@ -58,5 +58,15 @@ for c in 8 64; do
   ratio=$(python3 -c "print(round($rate / $P, 2))")
   echo "relay48 connections=$c accepted_per_s=$rate p50=$p50 p99=$p99 non2xx=${non2xx:-0} ratio_vs_pgbench=$ratio"
 done
+# Latency at 70 % of the capacity measured at 64 connections: 64 paced
+# connections offering 0.7 x that rate.
+target=$(python3 -c "print(max(1, int(0.7 * $rate)))")
+pace=$(python3 -c "print(max(1, int(64 * 1000 / $target)))")
+before=$(count)
+out=$(BENCH_DELAY_MS=$pace wrk -t2 -c64 -d"${DUR}s" --latency -s "$HERE/post.lua" \
+        "http://127.0.0.1:$RELAY48_HTTP_PORT" -- /tmp/relay48-bench-bodies.jsonl)
+after=$(count)
+secs=$(echo "$out" | awk '/requests in/ {gsub("s,","",$4); print $4}')
+echo "relay48 paced at 70% (offered ~${target}/s) accepted_per_s=$(python3 -c "print(int(($after - $before) / float('$secs')))") p50=$(echo "$out" | awk '$1=="50%" {print $2}') p99=$(echo "$out" | awk '$1=="99%" {print $2}')"
 echo "unpublished outbox rows now: $(psql -X -qtA "$RELAY48_DATABASE_URL" -c 'SELECT count(*) FROM outbox')"
 echo "reproduce: tests/bench/intake/run.sh $DUR"
