@@ -5,8 +5,11 @@
 #   ops/bootstrap.sh --check    exit 1 if something is missing, install nothing
 set -euo pipefail
 
+# libclang-rt-14-dev: libFuzzer and clang's sanitizer runtimes (tests/fuzz/);
+# clang only recommends it, and recommends are not installed here.
+# llvm-14: llvm-symbolizer, so that sanitizer stacks name their functions.
 packages=(
-  build-essential cmake pkg-config clang clang-format
+  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev llvm-14
   libevent-dev libpq-dev librdkafka-dev libcurl4-openssl-dev libjansson-dev libssl-dev libcmocka-dev
   postgresql postgresql-contrib kcat
   default-jre-headless maven

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # README command 2: build with -Werror, start PostgreSQL and Kafka, run every
-# ctest label, rebuild with ASan+UBSan and run the unit and mock labels, check
-# clang-format; stop the servers it started, even when tests fail.
+# ctest label, rebuild with ASan+UBSan and run the unit and mock labels, build
+# the libFuzzer targets with clang and run the fuzz label (RELAY48_FUZZ_SECONDS
+# each, 20 by default; ops/fuzz.sh for long runs), check clang-format; stop the
+# servers it started, even when tests fail.
 #   ops/test.sh            everything
 #   ops/test.sh -L unit    pass extra arguments to the main ctest run
 set -euo pipefail
@@ -48,6 +50,13 @@ if [[ $# -eq 0 ]]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs" -L 'unit|mock' ||
     failures+=("sanitizers")
+
+  step "fuzz build (clang, libFuzzer, ASan+UBSan) in build-fuzz/: fuzz label, ${RELAY48_FUZZ_SECONDS:-20} s a target"
+  cmake -S . -B build-fuzz -DRELAY_FUZZ=ON -DCMAKE_C_COMPILER=clang -DRELAY_WERROR=ON \
+        -DRELAY_FUZZ_SECONDS="${RELAY48_FUZZ_SECONDS:-20}" >/dev/null
+  cmake --build build-fuzz --target fuzzers -j"$jobs"
+  ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz || failures+=("fuzz")
+  cat build-fuzz/fuzz-logs/*.summary 2>/dev/null || true
 
   step "clang-format"
   bad=$(git ls-files '*.c' '*.h' | while read -r f; do

@@ -144,8 +144,7 @@ static int split_fields(const char *line, char *buf, char *field[], size_t *nfie
     return 0;
 }
 
-int directory_parse_line(const char *line, struct directory_row *row, char *errstr,
-                         size_t errstr_size)
+static int parse_line(const char *line, struct directory_row *row, char *errstr, size_t errstr_size)
 {
     char buf[DIRECTORY_LINE_MAX + DIRECTORY_FIELDS + 2];
     char *f[DIRECTORY_FIELDS];
@@ -221,6 +220,21 @@ int directory_parse_line(const char *line, struct directory_row *row, char *errs
 bad:
     memset(row, 0, sizeof(*row));
     return -1;
+}
+
+/* The reason of a refusal is printed on the operator's terminal: the line's
+ * own control bytes (escape sequences, CR) must not reach it. */
+int directory_parse_line(const char *line, struct directory_row *row, char *errstr,
+                         size_t errstr_size)
+{
+    int rc = parse_line(line, row, errstr, errstr_size);
+    if (rc != 0) {
+        for (char *p = errstr; *p; p++) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+        }
+    }
+    return rc;
 }
 
 int directory_check_header(const char *line, char *errstr, size_t errstr_size)
