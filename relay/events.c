@@ -58,6 +58,8 @@ static json_t *case_base(const struct report *r, const struct window_plan *plan,
 {
     json_t *o = json_object();
     json_object_set_new(o, "ref", json_string(ref));
+    json_object_set_new(o, "kind", json_string(report_kind_name(r->kind)));
+    json_object_set_new(o, "rail", json_string(rail_name(r->rail)));
     if (milestone)
         json_object_set_new(o, "milestone", json_string(milestone));
     if (severity)
@@ -150,6 +152,10 @@ static json_t *bank_escalation(const struct report *r, const struct window_plan 
         copy_member(o, r->details, "uetr");
     }
     add_case_facts(o, r);
+    /* What the issuer is asked to do with a card case: block the card (if
+     * the holder has not done so yet) and dispute the operations listed. */
+    if (r->kind == REPORT_CARD)
+        json_object_set_new(o, "actions", json_pack("[s, s]", "block_card", "dispute_operations"));
     json_object_set_new(o, "victim", victim_json(r->details, 0));
     json_object_set_new(o, "linked_cases", json_array());
     char url[64];

@@ -232,6 +232,11 @@ static void unknown_member(struct ctx *c, const char *base, const char *key)
         }
     }
     ptr[n] = '\0';
+    /* Escaping ("/" -> "~1") can join digit groups into a card number. */
+    if (card_looks_like_pan(ptr + strlen(base))) {
+        add_error(c, base, "unknown_field", DETAIL_UNKNOWN_UNNAMED);
+        return;
+    }
     add_error(c, ptr, "unknown_field", "This member is not part of the contract.");
 }
 
@@ -660,7 +665,7 @@ static void get_victim(struct ctx *c, json_t *root, struct report *r, json_t *de
         put_str(c, d, "name", s);
     }
     str_free(&s);
-    if (get_string(c, v, "email", "/victim/email", 0, LEN_EMAIL, &s) == S_OK) {
+    if (get_string(c, v, "email", "/victim/email", F_NO_PAN, LEN_EMAIL, &s) == S_OK) {
         if (email_ok(s)) {
             put_str(c, d, "email", s);
         } else {

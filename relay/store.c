@@ -114,6 +114,7 @@ struct item {
     store_done_fn done;
     void *arg;
     int single;               /* retry alone in its own transaction */
+    int attempts;             /* retries after a refusal that was not its own */
     int64_t unknown_until_us; /* retrying an unknown outcome until then */
     int64_t queued_us;
     /* filled from the statement's result */
@@ -143,6 +144,7 @@ struct store {
     int inflight_batches;
     int inflight_items;
     struct event *ev_kick; /* batch delay, and re-kicks while reconnecting */
+    int closing;           /* store_close: answer, never retry */
     int delay_armed;
 };
 
@@ -342,6 +344,17 @@ static void on_commit(PGresult *res, void *arg)
     s->inflight_items -= b->n;
     struct item *it = b->items, *next;
 
+    if (s->closing && !(res && PQresultStatus(res) == PGRES_COMMAND_OK && !b->failed)) {
+        /* Shutting down: no retry. An unknown outcome is a 503, never a
+         * blind 201; the client's retry finds the case if it committed. */
+        for (; it; it = next) {
+            next = it->next;
+            finish(s, it, STORE_UNAVAILABLE);
+        }
+        free(b);
+        return;
+    }
+
     if (res && PQresultStatus(res) == PGRES_COMMAND_OK && !b->failed) {
         metrics_observe_us("relay48_intake_batch_size", b->n); /* a count, not a time */
         for (; it; it = next) {
@@ -371,6 +384,14 @@ static void on_commit(PGresult *res, void *arg)
             reset_result(x);
             x->single = 1;
         }
+        requeue_front(s, it);
+    } else if (!it->sqlstate[0] && it->attempts < 3) {
+        /* Its own statement did not fail: the transaction was refused before
+         * it (a batch pipelined behind a failed one runs in its aborted
+         * transaction until the ROLLBACK). Try again. */
+        rollback(s, b->conn);
+        it->attempts++;
+        reset_result(it);
         requeue_front(s, it);
     } else {
         rollback(s, b->conn);
@@ -472,6 +493,8 @@ static int pick(const struct store *s, int *any_ready)
 
 static void kick(struct store *s)
 {
+    if (s->closing)
+        return;
     int64_t now = now_us();
     int any_ready;
     int conn = pick(s, &any_ready);
@@ -593,6 +616,20 @@ struct store *store_new(struct event_base *base, struct db *const *dbs, int ndb,
     metrics_describe("relay48_intake_commit_seconds", METRIC_HISTOGRAM,
                      "Time from a case queued to its commit answered.");
     return s;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    s->closing = 1;
+    struct item *it = s->head, *next;
+    s->head = s->tail = NULL;
+    s->queued = 0;
+    for (; it; it = next) {
+        next = it->next;
+        finish(s, it, STORE_UNAVAILABLE);
+    }
 }
 
 void store_free(struct store *s)

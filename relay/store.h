@@ -87,7 +87,12 @@ struct store_options {
 struct store *store_new(struct event_base *base, struct db *const *dbs, int ndb,
                         const struct store_options *opt, char *errstr,
                         size_t errstr_size) RELAY_MUSTCHECK;
-/* Cases still queued or in flight are answered STORE_UNAVAILABLE. */
+/* Shutdown, step 1: queued cases are answered STORE_UNAVAILABLE, and so are
+ * the batches in flight when their connection is freed next (outcome
+ * unknown: never reported committed). Then free the connections, then
+ * store_free. */
+void store_close(struct store *s);
+/* Cases still queued are answered STORE_UNAVAILABLE. */
 void store_free(struct store *s);
 
 /* Prepare the statements on db (call once, before it is used). */

@@ -10,6 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import stack  # noqa: E402
+from contract import check  # noqa: E402
 from reports import card, fr_iban, luhn_pan, transfer  # noqa: E402
 from stack import (Relay, fresh_database, kafka_mark, kafka_messages, pg_url, psql, run_tests,  # noqa: E402
                    unique, wait_until)
@@ -47,6 +48,7 @@ def test_transfer_is_committed_and_published():
     assert resp["deadline_at"].endswith("Z") and resp["received_at"].endswith("Z")
     assert "police_escalation" in resp["flags"]  # 12 500 EUR >= threshold
     assert resp["linked_cases"] == []
+    check(resp, "report_created_response.json")
 
     # rows, committed before the 201
     assert sql(f"SELECT count(*) FROM cases WHERE ref = '{ref}'") == "1"
@@ -60,6 +62,7 @@ def test_transfer_is_committed_and_published():
     acc = kafka_messages("relay48.reports.v1", lambda m: m["key"] == ref, expect=1)
     assert len(acc) == 1, acc
     v = acc[0]["value"]
+    check(v, "event_report_accepted.json")
     assert v["type"] if "type" in v else True
     assert acc[0]["headers"]["ce_type"] == "report.accepted"
     assert acc[0]["headers"]["ce_specversion"] == "1.0"
@@ -76,6 +79,7 @@ def test_transfer_is_committed_and_published():
     assert sorted((m["key"], m["value"]["role"]) for m in banks) == [
         ("BNPAFRPP", "debtor_bank"), ("SOGEFRPP", "creditor_bank")], banks
     for m in banks:
+        check(m["value"], "event_escalation_bank.json")
         assert m["headers"]["ce_type"] == "escalation.bank"
         assert m["value"]["severity"] == "alert"
         assert m["value"]["creditor"]["iban"] == body["creditor"]["iban"]
@@ -83,6 +87,7 @@ def test_transfer_is_committed_and_published():
     police = kafka_messages("relay48.escalations.police.v1",
                             lambda m: m["value"].get("ref") == ref, expect=1)
     assert len(police) == 1 and police[0]["key"] == "31", police
+    check(police[0]["value"], "event_escalation_police.json")
     assert police[0]["value"]["reasons"] == ["amount_threshold"]
     assert police[0]["value"]["departement_name"] == "Haute-Garonne"
 
@@ -148,6 +153,7 @@ def test_bad_requests_are_4xx_problems():
     bad["amount"]["value"] = "12.345"
     s, _, r = post(bad)
     assert s == 422 and r["code"] == "invalid_request", r
+    check(r, "problem.json")
     pointers = {e["pointer"]: e["code"] for e in r["errors"]}
     assert pointers.get("/debtor/iban") == "invalid_iban", r
     assert pointers.get("/amount/value") == "invalid_amount", r
