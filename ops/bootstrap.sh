@@ -13,8 +13,13 @@ packages=(
   libevent-dev libpq-dev librdkafka-dev libcurl4-openssl-dev libjansson-dev libssl-dev libcmocka-dev
   postgresql postgresql-contrib kcat
   default-jre-headless maven
-  python3 curl ca-certificates docker-compose
+  python3 curl ca-certificates openssl docker-compose
+  chromium nodejs
 )
+# Browser tests (tests/browser/): Debian's Chromium, driven by playwright-core
+# from npm (never a downloaded browser). npm from Debian's package unless the
+# installed Node.js brings its own (NodeSource's does, and conflicts with it).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

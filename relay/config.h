@@ -47,6 +47,30 @@ struct config {
     int64_t outbox_sweep_interval_ms, outbox_sweep_age_ms, outbox_mark_delay_ms;
     /* reference data */
     int64_t keys_refresh_ms, directory_refresh_ms;
+    /* escalation engine (docs/escalation.md) */
+    int64_t scheduler_enabled, scheduler_connections, scheduler_batch_max, scheduler_poll_ms,
+        scheduler_stats_interval_ms;
+    /* the victim's web form (docs/web.md) */
+    char *web_csrf_key;                                          /* secret; "" = random at start */
+    int64_t web_csrf_ttl_s;                                      /* a form is valid this long */
+    int64_t web_rate_per_minute, web_rate_burst, web_rate_slots; /* POST /report per client */
+    char *web_origin;           /* "https://host" the form is served from; "" = the Host header */
+    char *web_client_ip_header; /* "X-Forwarded-For" behind a proxy; "" = the peer address */
+    /* test only: a frozen clock (RFC 3339) for the intake and the web form; "" = real */
+    char *clock_fixed;
+    /* bank webhooks, the bank registry, card declarations (docs/webhooks.md) */
+    char *secrets_master_key_file; /* "" = RELAY48_MASTER_KEY only */
+    int64_t banks_refresh_ms, banks_secret_bytes, banks_rotation_overlap_hours;
+    int64_t webhooks_enabled, webhooks_tolerance_s, webhooks_ids_retention_s;
+    int64_t perceval_batch_max, perceval_body_limit, perceval_bins_refresh_ms;
+    /* the connectors, relay48-connector (docs/connectors.md) */
+    char *connector_group, *connector_ca_file, *connector_public_url;
+    int64_t connector_start_ms, connector_http_port, connector_max_inflight,
+        connector_max_inflight_per_destination, connector_max_pending, connector_connect_timeout_ms,
+        connector_timeout_ms, connector_retry_base_ms, connector_retry_max_ms,
+        connector_retry_after_max_s, connector_retry_max_attempts, connector_reject_max_attempts,
+        connector_late_grace_s, connector_registry_refresh_ms, connector_fallback_after_failures,
+        connector_failing_cooldown_ms;
     /* librdkafka properties (kafka.* keys, the prefix removed), in order */
     char *kafka_key[CONFIG_KAFKA_MAX];
     char *kafka_value[CONFIG_KAFKA_MAX];

@@ -5,12 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "banks.h"
+#include "bins.h"
 #include "config.h"
 #include "directory.h"
 #include "keys.h"
 #include "log.h"
 #include "migrate.h"
 #include "relay.h"
+#include "units.h"
 
 extern char **environ;
 
@@ -19,14 +22,28 @@ static void usage(FILE *out)
     fprintf(out, "usage: relay48 [-c FILE] [serve | migrate | config | version]\n"
                  "       relay48 [-c FILE] key create|list|revoke|verify ...\n"
                  "       relay48 [-c FILE] directory import|lookup ...\n"
+                 "       relay48 [-c FILE] bank add|rotate-secret|list|disable|enable ...\n"
+                 "       relay48 [-c FILE] bin import|lookup ...\n"
+                 "       relay48 [-c FILE] unit add|rotate-secret|list|disable|enable ...\n"
                  "  serve     run the relay (default)\n"
                  "  migrate   apply the SQL migrations of sql.dir to database.url, then load\n"
                  "            sql.dir/data/bank_directory.csv\n"
                  "  config    print every configuration key, its value and bounds\n"
                  "  key       API keys of partners, banks and police units (key --help)\n"
                  "  directory the bank directory, IBAN bank code -> BIC (directory --help)\n"
+                 "  bank      banks sending webhooks, their signing secrets (bank --help)\n"
+                 "  bin       the BIN table, card BIN -> issuing bank (bin --help)\n"
+                 "  unit      police units, their office hours and secrets (unit --help)\n"
                  "Configuration: defaults, then FILE (or $RELAY48_CONFIG), then RELAY48_* "
                  "variables.\n");
+}
+
+/* Keys whose value is never printed: secrets, and URLs that may hold a
+ * password. */
+static int is_secret(const char *key)
+{
+    return strcmp(key, "database.url") == 0 || strstr(key, "key") || strstr(key, "secret") ||
+           strstr(key, "password");
 }
 
 static int cmd_config(const struct config *cfg)
@@ -41,15 +58,13 @@ static int cmd_config(const struct config *cfg)
                    (long long)t[i].max, t[i].reloadable ? " reloadable" : "", t[i].help);
         else
             printf("%-24s %-12s [len %lld..%lld]%s  %s\n", t[i].key,
-                   strcmp(t[i].key, "database.url") == 0 || strcmp(t[i].key, "token.key") == 0
-                       ? "(set)"
-                       : *(char *const *)(base + t[i].offset),
+                   is_secret(t[i].key) ? "(set)" : *(char *const *)(base + t[i].offset),
                    (long long)t[i].min, (long long)t[i].max, t[i].reloadable ? " reloadable" : "",
                    t[i].help);
     }
     for (size_t i = 0; i < cfg->kafka_count; i++)
         printf("kafka.%-18s %s\n", cfg->kafka_key[i],
-               strstr(cfg->kafka_key[i], "password") ? "(set)" : cfg->kafka_value[i]);
+               is_secret(cfg->kafka_key[i]) ? "(set)" : cfg->kafka_value[i]);
     return 0;
 }
 
@@ -68,7 +83,8 @@ int main(int argc, char **argv)
         } else if (argv[i][0] != '-') {
             cmd = argv[i];
             /* These take their own arguments: the rest of the line is theirs. */
-            if (strcmp(cmd, "key") == 0 || strcmp(cmd, "directory") == 0) {
+            if (strcmp(cmd, "key") == 0 || strcmp(cmd, "directory") == 0 ||
+                strcmp(cmd, "bank") == 0 || strcmp(cmd, "bin") == 0 || strcmp(cmd, "unit") == 0) {
                 sub_argc = argc - i - 1;
                 sub_argv = argv + i + 1;
                 break;
@@ -101,7 +117,8 @@ int main(int argc, char **argv)
         rc = relay_serve(&cfg, cfg_path);
     } else if (strcmp(cmd, "migrate") == 0) {
         rc = migrate_run(cfg.database_url, cfg.sql_dir, stdout, err, sizeof(err)) == 0 &&
-                     directory_seed(cfg.database_url, cfg.sql_dir, err, sizeof(err)) == 0
+                     directory_seed(cfg.database_url, cfg.sql_dir, err, sizeof(err)) == 0 &&
+                     bins_seed(cfg.database_url, cfg.sql_dir, err, sizeof(err)) == 0
                  ? 0
                  : 1;
         if (rc)
@@ -112,6 +129,12 @@ int main(int argc, char **argv)
         rc = keys_main(cfg.database_url, sub_argc, sub_argv);
     } else if (strcmp(cmd, "directory") == 0) {
         rc = directory_main(cfg.database_url, sub_argc, sub_argv);
+    } else if (strcmp(cmd, "bank") == 0) {
+        rc = banks_main(&cfg, sub_argc, sub_argv);
+    } else if (strcmp(cmd, "bin") == 0) {
+        rc = bins_main(cfg.database_url, sub_argc, sub_argv);
+    } else if (strcmp(cmd, "unit") == 0) {
+        rc = units_main(&cfg, sub_argc, sub_argv);
     } else {
         usage(stderr);
         rc = 2;

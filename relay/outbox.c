@@ -22,6 +22,10 @@ static const char sql_sweep[] =
     "AND created_at < now() - make_interval(secs => $2::int / 1000.0) ORDER BY id LIMIT 2000";
 
 #define MARK_MAX 4096
+/* Confirmations remembered at most while a mark is out (a burst of firing
+ * confirms tens of thousands of rows in one mark's round trip); beyond, the
+ * sweep sends rows again. */
+#define MARK_HARD_MAX (1 << 20)
 
 /* An open-addressing set of outbox ids: rows librdkafka holds or that wait
  * to be marked, so that a sweep does not send them again. */
@@ -108,7 +112,7 @@ struct outbox {
     struct kafka *kafka;
     struct idset held;  /* produced, not yet marked */
     int64_t *confirmed; /* delivered, to mark */
-    size_t nconfirmed;
+    size_t nconfirmed, cap_confirmed;
     int marking; /* a mark statement is out */
     int sweeping;
     int64_t sweep_cursor;
@@ -201,7 +205,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         return;
     }
     metrics_add("relay48_outbox_published_total", 1);
-    if (o->nconfirmed == MARK_MAX) {
+    log_debug("outbox.delivered", "row %" PRId64 " at %s [%d] offset %" PRId64, id,
+              rd_kafka_topic_name(m->rkt), (int)m->partition, (int64_t)m->offset);
+    if (o->nconfirmed == o->cap_confirmed && o->cap_confirmed < MARK_HARD_MAX) {
+        int64_t *n = realloc(o->confirmed, 2 * o->cap_confirmed * sizeof(int64_t));
+        if (n) {
+            o->confirmed = n;
+            o->cap_confirmed *= 2;
+        }
+    }
+    if (o->nconfirmed == o->cap_confirmed) {
         /* Cannot remember more: forget it; the sweep sends it again later
          * and the consumers de-duplicate. */
         idset_del(&o->held, id);
@@ -229,7 +242,7 @@ static void on_marked(PGresult *res, void *arg)
             idset_del(&o->held, mk->ids[i]);
     } else {
         /* Keep them to mark later (as many as fit). */
-        for (size_t i = 0; i < mk->n && o->nconfirmed < MARK_MAX; i++)
+        for (size_t i = 0; i < mk->n && o->nconfirmed < o->cap_confirmed; i++)
             o->confirmed[o->nconfirmed++] = mk->ids[i];
         if (res)
             log_warn("outbox.mark_failed", "%s", PQresultErrorMessage(res));
@@ -266,7 +279,7 @@ static void on_mark_timer(evutil_socket_t fd, short what, void *arg)
     mk->o = o;
     mk->ids = o->confirmed;
     mk->n = o->nconfirmed;
-    o->confirmed = calloc(MARK_MAX, sizeof(int64_t));
+    o->confirmed = calloc(o->cap_confirmed, sizeof(int64_t));
     o->nconfirmed = 0;
     if (!o->confirmed) { /* cannot happen in practice; fall back to the sweep */
         o->confirmed = mk->ids;
@@ -445,6 +458,7 @@ struct outbox *outbox_new(struct event_base *base, struct db *db, const struct o
     o->db = db;
     o->opt = *opt;
     o->confirmed = calloc(MARK_MAX, sizeof(int64_t));
+    o->cap_confirmed = MARK_MAX;
     o->ev_mark = evtimer_new(base, on_mark_timer, o);
     o->ev_sweep = event_new(base, -1, EV_PERSIST, on_sweep_timer, o);
     o->ev_recreate = evtimer_new(base, on_recreate, o);

@@ -4,11 +4,16 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "acks.h"
 #include "bankdir.h"
+#include "banks.h"
+#include "bins.h"
+#include "cases_api.h"
 #include "config.h"
 #include "db.h"
 #include "http.h"
@@ -17,8 +22,14 @@
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "perceval.h"
 #include "problem.h"
+#include "secretbox.h"
+#include "scheduler.h"
 #include "store.h"
+#include "timeutil.h"
+#include "webform.h"
+#include "webhooks.h"
 
 extern char **environ;
 
@@ -37,6 +48,18 @@ struct relay {
     struct keys_cache *keys;
     struct bankdir *bankdir;
     struct intake *intake;
+    struct db *acks_db, *cases_db; /* acknowledgements; case reads */
+    struct acks *acks;
+    struct cases_api *cases;
+    struct scheduler *scheduler; /* its connections are its own */
+    struct db *web_db;           /* the victim's case pages and access tokens */
+    struct webform *web;
+    /* bank webhooks and card declarations (docs/webhooks.md) */
+    struct db *decl_db, *hook_db; /* receipt lookups; webhook ids and addressing */
+    struct bins *bins;
+    struct perceval *perceval;
+    struct banks_cache *banks; /* NULL unless webhooks.enabled */
+    struct webhooks *webhooks;
     struct event *ev_term, *ev_int, *ev_hup, *ev_probe, *ev_drain;
     int64_t probe_sent_us; /* 0: no probe in flight */
     int probe_ok;
@@ -46,7 +69,10 @@ struct relay {
 
 static int inflight(const struct relay *r)
 {
-    return (r->intake ? intake_inflight(r->intake) : 0) + (r->store ? store_pending(r->store) : 0);
+    return (r->intake ? intake_inflight(r->intake) : 0) + (r->store ? store_pending(r->store) : 0) +
+           acks_inflight(r->acks) + cases_api_inflight(r->cases) + scheduler_busy(r->scheduler) +
+           webform_inflight(r->web) + perceval_inflight(r->perceval) +
+           webhooks_inflight(r->webhooks);
 }
 
 /* ---- operator endpoints ------------------------------------------------ */
@@ -159,6 +185,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     log_info("relay.drain", "signal %d: draining (grace %lld ms)", (int)sig,
              (long long)r->cfg->shutdown_grace_ms);
     http_server_stop_accepting(r->http);
+    scheduler_stop(r->scheduler);
     r->drain_deadline_us = http_now_us() + r->cfg->shutdown_grace_ms * 1000;
     struct timeval tv = {0, 20000};
     event_add(r->ev_drain, &tv);
@@ -186,6 +213,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 
 /* ---- wiring ------------------------------------------------------------ */
 
+/* clock.fixed, for tests only: intake_set_clock takes a plain function, and
+ * the web form reads the intake's clock. */
+static int64_t fixed_now_value;
+
+static int64_t fixed_now(void)
+{
+    return fixed_now_value;
+}
+
 int relay_serve(struct config *cfg, const char *cfg_path)
 {
     struct relay r;
@@ -205,8 +241,20 @@ int relay_serve(struct config *cfg, const char *cfg_path)
         {EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/readyz", on_readyz, &r},
         {EVHTTP_REQ_GET, "/metrics", on_metrics, &r},
         {EVHTTP_REQ_POST, "/v1/reports", intake_handle_reports, NULL},
+        {EVHTTP_REQ_POST, "/v1/cases/*/acks", acks_handle, NULL},
+        {EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/v1/cases/*", cases_api_handle_one, NULL},
+        {EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/v1/cases", cases_api_handle_list, NULL},
+        /* the victim's web form (webform.h) */
+        {EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/", webform_handle_index, NULL},
+        {EVHTTP_REQ_POST, "/report", webform_handle_report, NULL},
+        {EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/case/*", webform_handle_case, NULL},
+        {EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "/static/*", webform_handle_static, NULL},
+        /* bank webhooks and card declarations (docs/webhooks.md); args set below */
+        {EVHTTP_REQ_POST, "/v1/declarations/perceval", perceval_handle, NULL},
+        {EVHTTP_REQ_POST, "/v1/webhooks/banks/*", webhooks_handle, NULL},
     };
     struct http_route *report_route = &routes[3];
+    struct http_route *acks_route = &routes[4], *case_route = &routes[5], *cases_route = &routes[6];
 
     r.base = event_base_new();
     if (!r.base) {
@@ -272,9 +320,103 @@ int relay_serve(struct config *cfg, const char *cfg_path)
         goto done;
     }
     report_route->arg = r.intake;
+    if (cfg->clock_fixed && *cfg->clock_fixed) {
+        if (rfc3339_parse(cfg->clock_fixed, &fixed_now_value) != RFC3339_OK) {
+            log_error("relay.start_failed", "clock.fixed: not an RFC 3339 time with an offset");
+            goto done;
+        }
+        intake_set_clock(r.intake, fixed_now);
+        log_warn("relay.clock_fixed",
+                 "clock.fixed is set: the intake and the web form take %s "
+                 "as now (a test setting, never for production)",
+                 cfg->clock_fixed);
+    }
+    dbo.name = "web";
+    r.web_db = db_new(r.base, &dbo, err, sizeof(err));
+    r.web = r.web_db ? webform_new(cfg, r.web_db, r.intake, err, sizeof(err)) : NULL;
+    if (!r.web) {
+        log_error("relay.start_failed", "web form: %s", err);
+        goto done;
+    }
+    for (size_t i = 0; i < RELAY_ARRAY_LEN(routes); i++) {
+        http_handler hd = routes[i].handler;
+        if (hd == webform_handle_index || hd == webform_handle_report ||
+            hd == webform_handle_case || hd == webform_handle_static)
+            routes[i].arg = r.web;
+    }
+    dbo.name = "acks";
+    r.acks_db = db_new(r.base, &dbo, err, sizeof(err));
+    dbo.name = "cases";
+    r.cases_db = r.acks_db ? db_new(r.base, &dbo, err, sizeof(err)) : NULL;
+    if (!r.cases_db || acks_prepare(r.acks_db) != 0 || cases_api_prepare(r.cases_db) != 0) {
+        log_error("relay.start_failed", "database: %s", err);
+        goto done;
+    }
+    r.acks = acks_new(cfg, r.acks_db, r.outbox, r.keys, err, sizeof(err));
+    r.cases = r.acks ? cases_api_new(cfg, r.cases_db, r.keys, err, sizeof(err)) : NULL;
+    if (!r.cases) {
+        log_error("relay.start_failed", "%s", err);
+        goto done;
+    }
+    acks_route->arg = r.acks;
+    case_route->arg = cases_route->arg = r.cases;
+    if (cfg->scheduler_enabled) {
+        struct scheduler_options sco = {.conninfo = cfg->database_url,
+                                        .retry_max_ms = (int)cfg->database_retry_max_ms,
+                                        .connections = (int)cfg->scheduler_connections,
+                                        .batch_max = (int)cfg->scheduler_batch_max,
+                                        .poll_ms = (int)cfg->scheduler_poll_ms,
+                                        .stats_interval_ms = (int)cfg->scheduler_stats_interval_ms};
+        r.scheduler = scheduler_new(r.base, &sco, r.outbox, r.bankdir, err, sizeof(err));
+        if (!r.scheduler) {
+            log_error("relay.start_failed", "%s", err);
+            goto done;
+        }
+    }
+    /* Card declarations: BIN table, receipt lookups, intake (perceval.h). */
+    r.bins = bins_new(r.base, r.ref_db, (int)cfg->perceval_bins_refresh_ms);
+    dbo.name = "declarations";
+    r.decl_db = r.bins ? db_new(r.base, &dbo, err, sizeof(err)) : NULL;
+    r.perceval =
+        r.decl_db ? perceval_new(cfg, r.decl_db, r.intake, r.keys, r.bins, err, sizeof(err)) : NULL;
+    if (!r.perceval) {
+        log_error("relay.start_failed", "declarations: %s", r.bins ? err : "out of memory");
+        goto done;
+    }
+    /* Bank webhooks (webhooks.h): the master key opens the banks' secrets. */
+    if (cfg->webhooks_enabled) {
+        unsigned char master[SECRETBOX_KEY_LEN];
+        if (secretbox_key_load(getenv(SECRETBOX_ENV), cfg->secrets_master_key_file, master, err,
+                               sizeof(err)) != 0) {
+            log_error("relay.start_failed", "webhooks.enabled is 1: %s", err);
+            goto done;
+        }
+        r.banks = banks_cache_new(r.base, r.ref_db, master, (int)cfg->banks_refresh_ms);
+        OPENSSL_cleanse(master, sizeof(master));
+        dbo.name = "webhooks";
+        r.hook_db = r.banks ? db_new(r.base, &dbo, err, sizeof(err)) : NULL;
+        r.webhooks = r.hook_db
+                         ? webhooks_new(r.base, cfg, r.hook_db, r.intake, r.banks, err, sizeof(err))
+                         : NULL;
+        if (!r.webhooks) {
+            log_error("relay.start_failed", "webhooks: %s", r.banks ? err : "out of memory");
+            goto done;
+        }
+        /* case.acknowledged from a bank's webhook: the acknowledgement path */
+        webhooks_set_ack_submit(r.webhooks, acks_submit, r.acks);
+    }
+    for (size_t i = 0; i < RELAY_ARRAY_LEN(routes); i++) {
+        if (routes[i].handler == perceval_handle)
+            routes[i].arg = r.perceval;
+        else if (routes[i].handler == webhooks_handle)
+            routes[i].arg = r.webhooks; /* NULL (404) unless webhooks.enabled */
+    }
     struct http_options ho = {.addr = cfg->http_addr,
                               .port = (int)cfg->http_port,
-                              .body_limit = (size_t)cfg->http_body_limit,
+                              /* evhttp's backstop follows the largest body a route takes */
+                              .body_limit = (size_t)(cfg->perceval_body_limit > cfg->http_body_limit
+                                                         ? cfg->perceval_body_limit
+                                                         : cfg->http_body_limit),
                               .header_limit = (size_t)cfg->http_header_limit,
                               .timeout_s = (int)cfg->http_timeout};
     r.http = http_server_new(r.base, &ho, routes, RELAY_ARRAY_LEN(routes), err, sizeof(err));
@@ -314,16 +456,33 @@ done:
         event_free(r.ev_probe);
     if (r.ev_drain)
         event_free(r.ev_drain);
+    /* Before the HTTP server: their connections answer what is in flight. */
+    scheduler_free(r.scheduler);
+    db_free(r.acks_db);
+    acks_free(r.acks);
+    db_free(r.cases_db);
+    cases_api_free(r.cases);
+    db_free(r.web_db);
+    webform_free(r.web);
+    db_free(r.hook_db);
+    webhooks_free(r.webhooks);
+    db_free(r.decl_db);
+    perceval_free(r.perceval);
+    /* A connection is freed before the module its callbacks point at: freeing
+     * it answers its pending statements (NULL), and they touch their module. */
+    store_close(r.store); /* batches in flight: 503, never a blind 201 */
+    for (int i = 0; i < r.nintake; i++)
+        db_free(r.intake_db[i]);
+    db_free(r.ref_db);
+    keys_cache_free(r.keys);
+    banks_cache_free(r.banks);
+    bins_free(r.bins);
+    bankdir_free(r.bankdir);
+    db_free(r.outbox_db);
+    outbox_free(r.outbox, 0);
     http_server_free(r.http);
     intake_free(r.intake);
     store_free(r.store);
-    outbox_free(r.outbox, 0);
-    keys_cache_free(r.keys);
-    bankdir_free(r.bankdir);
-    db_free(r.ref_db);
-    db_free(r.outbox_db);
-    for (int i = 0; i < r.nintake; i++)
-        db_free(r.intake_db[i]);
     db_free(r.probe_db);
     event_base_free(r.base);
     metrics_reset();

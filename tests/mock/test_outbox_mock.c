@@ -321,7 +321,7 @@ static void test_recreated_mid_stream(void **state)
 
 int main(void)
 {
-    log_set_level(LOG_ERROR);
+    log_set_level(getenv("MOCK_DEBUG") ? LOG_DEBUG : LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_produce_errors_and_outage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fatal_idempotence_error, setup, teardown),

@@ -1,0 +1,796 @@
+/* banks.c — the bank registry: `relay48 bank`, the daemon's cache; see banks.h. */
+#include "banks.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "keys.h"
+#include "log.h"
+
+/* Until the first load succeeded, try this often (or refresh_ms if shorter). */
+#define BANKS_FIRST_LOAD_MS 100
+/* The longest sealed secret, and its hex text. */
+#define SEALED_MAX (SIGN_SECRET_MAX + SECRETBOX_OVERHEAD)
+#define AAD_SIZE   64
+
+static const char *const format_names[] = {"json", "camt056"};
+
+static void set_err(char *errstr, size_t errstr_size, const char *msg)
+{
+    if (errstr && errstr_size)
+        snprintf(errstr, errstr_size, "%s", msg);
+}
+
+/* ---- pure --------------------------------------------------------------------- */
+
+const char *banks_format_name(enum bank_format f)
+{
+    return (unsigned)f < RELAY_ARRAY_LEN(format_names) ? format_names[f] : "json";
+}
+
+int banks_format_parse(const char *s, enum bank_format *out)
+{
+    for (size_t i = 0; s && i < RELAY_ARRAY_LEN(format_names); i++) {
+        if (strcmp(s, format_names[i]) == 0) {
+            *out = (enum bank_format)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int banks_bic_normalise(const char *in, char out[BIC_MAX + 1], char *errstr, size_t errstr_size)
+{
+    out[0] = '\0';
+    if (!in || strlen(in) > 2 * BIC_MAX || bic_normalise(in, out) != 0) {
+        out[0] = '\0';
+        snprintf(errstr, errstr_size,
+                 "\"%.24s\" is not a BIC (8 or 11 letters and digits, e.g. BNPAFRPP)",
+                 in ? in : "");
+        return -1;
+    }
+    /* "XXX" names the primary office: one office, one name. */
+    if (strlen(out) == 11 && strcmp(out + 8, "XXX") == 0)
+        out[8] = '\0';
+    return 0;
+}
+
+int banks_endpoint_check(const char *url, char *errstr, size_t errstr_size)
+{
+    if (!url || !*url) {
+        set_err(errstr, errstr_size, "empty endpoint: give the bank's https:// URL");
+        return -1;
+    }
+    size_t n = strnlen(url, BANKS_ENDPOINT_MAX + 1);
+    if (n > BANKS_ENDPOINT_MAX) {
+        snprintf(errstr, errstr_size, "endpoint longer than %d characters", BANKS_ENDPOINT_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (url[i] < 0x21 || url[i] > 0x7e) {
+            set_err(errstr, errstr_size,
+                    "endpoint: only visible ASCII characters (percent-encode the others)");
+            return -1;
+        }
+    }
+    const char *host = NULL;
+    if (strncmp(url, "https://", 8) == 0)
+        host = url + 8;
+    else if (strncmp(url, "http://", 7) == 0)
+        host = url + 7;
+    if (!host || !*host || *host == '/' || *host == '?' || *host == '#') {
+        set_err(errstr, errstr_size, "endpoint: expected an http:// or https:// URL with a host");
+        return -1;
+    }
+    return 0;
+}
+
+int banks_name_check(const char *name, char *errstr, size_t errstr_size)
+{
+    char err[128];
+    if (keys_party_check(name, err, sizeof(err)) != 0) {
+        snprintf(errstr, errstr_size,
+                 "bank name: 1 to %d bytes of UTF-8 text without control characters",
+                 BANKS_NAME_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+void banks_secret_aad(const char *bic, char *out, size_t out_size)
+{
+    snprintf(out, out_size, "relay48 bank secret %s", bic);
+}
+
+/* ---- command line ------------------------------------------------------------- */
+
+static void pq_err(char *errstr, size_t errstr_size, const char *what, const char *msg)
+{
+    snprintf(errstr, errstr_size, "%s: %s", what, msg);
+    char *nl = strchr(errstr, '\n');
+    if (nl)
+        *nl = '\0';
+}
+
+static void to_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* A new secret: its text into secret_out and its sealed hex into sealed_hex
+ * (2 * SEALED_MAX + 1 bytes). */
+static int new_secret(const unsigned char key[SECRETBOX_KEY_LEN], const char *bic, size_t nbytes,
+                      char secret_out[SIGN_SECRET_TEXT_SIZE], char *sealed_hex, char *errstr,
+                      size_t errstr_size)
+{
+    unsigned char secret[SIGN_SECRET_MAX], sealed[SEALED_MAX];
+    char aad[AAD_SIZE];
+    size_t sealed_len = 0;
+    int rc = -1;
+    secret_out[0] = '\0';
+    banks_secret_aad(bic, aad, sizeof(aad));
+    if (sign_secret_generate(secret, nbytes) != 0) {
+        snprintf(errstr, errstr_size, "cannot generate a secret of %zu bytes (24 to 64)", nbytes);
+        goto done;
+    }
+    if (secretbox_seal(key, aad, strlen(aad), secret, nbytes, sealed, sizeof(sealed),
+                       &sealed_len) != 0 ||
+        sign_secret_format(secret, nbytes, secret_out, SIGN_SECRET_TEXT_SIZE) != 0) {
+        set_err(errstr, errstr_size, "cannot seal the secret (OpenSSL)");
+        goto done;
+    }
+    to_hex(sealed, sealed_len, sealed_hex);
+    rc = 0;
+done:
+    OPENSSL_cleanse(secret, sizeof(secret));
+    OPENSSL_cleanse(sealed, sizeof(sealed));
+    if (rc != 0)
+        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
+    return rc;
+}
+
+int banks_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char *bic_in,
+              const char *name, const char *endpoint, enum bank_format format, size_t nbytes,
+              char secret_out[SIGN_SECRET_TEXT_SIZE], char *errstr, size_t errstr_size)
+{
+    char bic[BIC_MAX + 1], sealed_hex[2 * SEALED_MAX + 1];
+    secret_out[0] = '\0';
+    if (banks_bic_normalise(bic_in, bic, errstr, errstr_size) != 0 ||
+        banks_name_check(name, errstr, errstr_size) != 0 ||
+        banks_endpoint_check(endpoint, errstr, errstr_size) != 0)
+        return -1;
+    if (new_secret(key, bic, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
+        return -1;
+    const char *params[5] = {bic, name, endpoint, banks_format_name(format), sealed_hex};
+    /* One statement, so one transaction: the bank and its first secret. */
+    PGresult *r = PQexecParams(c,
+                               "WITH b AS (INSERT INTO banks (bic, name, endpoint, format)"
+                               " VALUES ($1, $2, $3, $4) RETURNING bic)"
+                               " INSERT INTO bank_secrets (bic, sealed)"
+                               " SELECT bic, decode($5, 'hex') FROM b",
+                               5, NULL, params, NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "23505") == 0)
+            snprintf(errstr, errstr_size,
+                     "bank %s is already registered (relay48 bank rotate-secret --bic %s gives "
+                     "it a new secret)",
+                     bic, bic);
+        else
+            pq_err(errstr, errstr_size, "cannot register the bank", PQresultErrorMessage(r));
+        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
+        rc = -1;
+    }
+    PQclear(r);
+    OPENSSL_cleanse(sealed_hex, sizeof(sealed_hex));
+    return rc;
+}
+
+/* Run one statement of a transaction; on failure, roll back and explain. */
+static int tx_step(PGconn *c, const char *sql, int n, const char *const *params,
+                   ExecStatusType want, PGresult **keep, const char *what, char *errstr,
+                   size_t errstr_size)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != want) {
+        pq_err(errstr, errstr_size, what, PQresultErrorMessage(r));
+        PQclear(r);
+        PQclear(PQexec(c, "ROLLBACK"));
+        return -1;
+    }
+    if (keep)
+        *keep = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
+int banks_rotate(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char *bic_in,
+                 int overlap_hours, size_t nbytes, char secret_out[SIGN_SECRET_TEXT_SIZE],
+                 char *errstr, size_t errstr_size)
+{
+    char bic[BIC_MAX + 1], sealed_hex[2 * SEALED_MAX + 1], hours[16];
+    PGresult *r = NULL;
+    int rc = -1;
+    secret_out[0] = '\0';
+    if (banks_bic_normalise(bic_in, bic, errstr, errstr_size) != 0)
+        return -1;
+    if (overlap_hours < 0 || overlap_hours > BANKS_OVERLAP_MAX_HOURS) {
+        snprintf(errstr, errstr_size, "overlap: 0 to %d hours", BANKS_OVERLAP_MAX_HOURS);
+        return -1;
+    }
+    snprintf(hours, sizeof(hours), "%d", overlap_hours);
+    if (new_secret(key, bic, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
+        return -1;
+    const char *p1[1] = {bic};
+    const char *p2[2] = {bic, hours};
+    const char *p3[2] = {bic, sealed_hex};
+    if (tx_step(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, "cannot rotate", errstr,
+                errstr_size) != 0)
+        goto done;
+    /* The bank row's lock orders concurrent rotations. */
+    if (tx_step(c, "SELECT 1 FROM banks WHERE bic = $1 FOR UPDATE", 1, p1, PGRES_TUPLES_OK, &r,
+                "cannot rotate", errstr, errstr_size) != 0)
+        goto done;
+    int found = PQntuples(r) == 1;
+    PQclear(r);
+    if (!found) {
+        PQclear(PQexec(c, "ROLLBACK"));
+        snprintf(errstr, errstr_size, "no bank %s (relay48 bank list)", bic);
+        goto done;
+    }
+    if (tx_step(c,
+                "UPDATE bank_secrets SET valid_until = now() + make_interval(hours => $2::int)"
+                " WHERE bic = $1 AND (valid_until IS NULL"
+                "  OR valid_until > now() + make_interval(hours => $2::int))",
+                2, p2, PGRES_COMMAND_OK, NULL, "cannot rotate", errstr, errstr_size) != 0 ||
+        tx_step(c, "INSERT INTO bank_secrets (bic, sealed) VALUES ($1, decode($2, 'hex'))", 2, p3,
+                PGRES_COMMAND_OK, NULL, "cannot rotate", errstr, errstr_size) != 0 ||
+        tx_step(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, "cannot rotate", errstr,
+                errstr_size) != 0)
+        goto done;
+    rc = 0;
+done:
+    if (rc != 0)
+        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
+    OPENSSL_cleanse(sealed_hex, sizeof(sealed_hex));
+    return rc;
+}
+
+int banks_set_disabled(PGconn *c, const char *bic_in, int disabled, char *errstr,
+                       size_t errstr_size)
+{
+    char bic[BIC_MAX + 1];
+    if (banks_bic_normalise(bic_in, bic, errstr, errstr_size) != 0)
+        return -1;
+    const char *params[1] = {bic};
+    PGresult *r = PQexecParams(c,
+                               disabled ? "UPDATE banks SET disabled_at = now()"
+                                          " WHERE bic = $1 AND disabled_at IS NULL"
+                                        : "UPDATE banks SET disabled_at = NULL"
+                                          " WHERE bic = $1 AND disabled_at IS NOT NULL",
+                               1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        pq_err(errstr, errstr_size, "cannot change the bank", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    int changed = strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    if (changed)
+        return 0;
+    r = PQexecParams(c, "SELECT 1 FROM banks WHERE bic = $1", 1, NULL, params, NULL, NULL, 0);
+    int rc = -1;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        pq_err(errstr, errstr_size, "cannot change the bank", PQresultErrorMessage(r));
+    else if (PQntuples(r) == 1)
+        rc = 1;
+    else
+        snprintf(errstr, errstr_size, "no bank %s (relay48 bank list)", bic);
+    PQclear(r);
+    return rc;
+}
+
+static size_t text_width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+int banks_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
+{
+    enum { COLS = 7 };
+    static const char *const head[COLS] = {"BIC",     "NAME",    "FORMAT",  "ENDPOINT",
+                                           "SECRETS", "CREATED", "DISABLED"};
+    PGresult *r = PQexec(
+        c, "SELECT b.bic, b.name, b.format, b.endpoint,"
+           " (SELECT count(*) FROM bank_secrets s WHERE s.bic = b.bic AND s.valid_from <= now()"
+           "   AND (s.valid_until IS NULL OR s.valid_until > now()))::text,"
+           " to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+           " coalesce(to_char(b.disabled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+           " '-')"
+           " FROM banks b ORDER BY b.bic");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        pq_err(errstr, errstr_size, "cannot list the banks", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    int rows = PQntuples(r);
+    size_t width[COLS];
+    for (int f = 0; f < COLS; f++) {
+        width[f] = text_width(head[f]);
+        for (int i = 0; i < rows; i++) {
+            size_t w = text_width(PQgetvalue(r, i, f));
+            if (w > width[f])
+                width[f] = w;
+        }
+    }
+    for (int i = -1; i < rows; i++) {
+        for (int f = 0; f < COLS; f++) {
+            const char *v = i < 0 ? head[f] : PQgetvalue(r, i, f);
+            fputs(v, out);
+            if (f < COLS - 1) {
+                for (size_t k = text_width(v); k < width[f] + 2; k++)
+                    fputc(' ', out);
+            }
+        }
+        fputc('\n', out);
+    }
+    PQclear(r);
+    return 0;
+}
+
+static void banks_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: relay48 [-c FILE] bank add --bic BIC --name NAME --endpoint URL "
+            "[--format json|camt056]\n"
+            "       relay48 [-c FILE] bank rotate-secret --bic BIC [--overlap-hours N]\n"
+            "       relay48 [-c FILE] bank list\n"
+            "       relay48 [-c FILE] bank disable|enable --bic BIC\n"
+            "  add            register a bank; its webhook secret (whsec_...) is printed once\n"
+            "  rotate-secret  a new secret; the old one stays valid N hours more (default\n"
+            "                 banks.rotation_overlap_hours), then is refused\n"
+            "  list           the banks, their endpoints and how many secrets are valid now\n"
+            "  disable        refuse the bank's webhooks (within banks.refresh_ms); enable undoes\n"
+            "Secrets are sealed with AES-256-GCM under the master key: RELAY48_MASTER_KEY (64 hex\n"
+            "digits) or the file named by secrets.master_key_file. add and rotate-secret need it.\n"
+            "The bank's webhook URL is /v1/webhooks/banks/<BIC>.\n");
+}
+
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) != 0)
+        return NULL;
+    if (argv[*i][len] == '=')
+        return argv[*i] + len + 1;
+    if (argv[*i][len] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+enum banks_cmd { BANKS_ADD, BANKS_ROTATE, BANKS_LIST, BANKS_DISABLE, BANKS_ENABLE };
+
+int banks_main(const struct config *cfg, int argc, char **argv)
+{
+    static const char *const names[] = {"add", "rotate-secret", "list", "disable", "enable"};
+    const char *sub = argc > 0 ? argv[0] : NULL;
+    const char *bic = NULL, *name = NULL, *endpoint = NULL, *format_text = NULL;
+    const char *overlap_text = NULL;
+    enum bank_format format = BANK_FORMAT_JSON;
+    int overlap = (int)cfg->banks_rotation_overlap_hours;
+    char err[512], canon[BIC_MAX + 1];
+    int cmd = -1;
+
+    if (!sub) {
+        banks_usage(stderr);
+        return 2;
+    }
+    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
+        banks_usage(stdout);
+        return 0;
+    }
+    for (int k = 0; k < (int)RELAY_ARRAY_LEN(names); k++) {
+        if (strcmp(sub, names[k]) == 0)
+            cmd = k;
+    }
+    if (cmd < 0) {
+        fprintf(stderr, "relay48 bank: unknown subcommand \"%s\"\n", sub);
+        banks_usage(stderr);
+        return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *val;
+        if (cmd != BANKS_LIST && (val = option_value(argc, argv, &i, "--bic"))) {
+            bic = val;
+        } else if (cmd == BANKS_ADD && (val = option_value(argc, argv, &i, "--name"))) {
+            name = val;
+        } else if (cmd == BANKS_ADD && (val = option_value(argc, argv, &i, "--endpoint"))) {
+            endpoint = val;
+        } else if (cmd == BANKS_ADD && (val = option_value(argc, argv, &i, "--format"))) {
+            format_text = val;
+        } else if (cmd == BANKS_ROTATE && (val = option_value(argc, argv, &i, "--overlap-hours"))) {
+            overlap_text = val;
+        } else {
+            fprintf(stderr, "relay48 bank %s: unexpected argument \"%s\"%s\n", sub, argv[i],
+                    argv[i][0] == '-' ? " (unknown option, or no value after it)" : "");
+            banks_usage(stderr);
+            return 2;
+        }
+    }
+    /* Arguments first: a usage error is told before anything else. */
+    if (cmd != BANKS_LIST) {
+        if (!bic) {
+            fprintf(stderr, "relay48 bank %s: --bic is required\n", sub);
+            return 2;
+        }
+        if (banks_bic_normalise(bic, canon, err, sizeof(err)) != 0) {
+            fprintf(stderr, "relay48 bank %s: %s\n", sub, err);
+            return 2;
+        }
+    }
+    if (cmd == BANKS_ADD) {
+        if (!name || !endpoint) {
+            fprintf(stderr, "relay48 bank add: --name and --endpoint are required\n");
+            return 2;
+        }
+        if (banks_name_check(name, err, sizeof(err)) != 0 ||
+            banks_endpoint_check(endpoint, err, sizeof(err)) != 0) {
+            fprintf(stderr, "relay48 bank add: %s\n", err);
+            return 2;
+        }
+        if (format_text && banks_format_parse(format_text, &format) != 0) {
+            fprintf(stderr, "relay48 bank add: --format is json or camt056\n");
+            return 2;
+        }
+    }
+    if (cmd == BANKS_ROTATE && overlap_text) {
+        char *end = NULL;
+        long h = strtol(overlap_text, &end, 10);
+        if (!*overlap_text || *end || h < 0 || h > BANKS_OVERLAP_MAX_HOURS) {
+            fprintf(stderr, "relay48 bank rotate-secret: --overlap-hours takes 0..%d\n",
+                    BANKS_OVERLAP_MAX_HOURS);
+            return 2;
+        }
+        overlap = (int)h;
+    }
+    unsigned char key[SECRETBOX_KEY_LEN];
+    int need_key = cmd == BANKS_ADD || cmd == BANKS_ROTATE;
+    if (need_key && secretbox_key_load(getenv(SECRETBOX_ENV), cfg->secrets_master_key_file, key,
+                                       err, sizeof(err)) != 0) {
+        fprintf(stderr, "relay48 bank %s: %s\n", sub, err);
+        return 1;
+    }
+
+    int rc = 1;
+    PGconn *c = PQconnectdb(cfg->database_url);
+    if (PQstatus(c) != CONNECTION_OK) {
+        pq_err(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
+        fprintf(stderr, "relay48 bank %s: %s\n", sub, err);
+        goto done;
+    }
+    char secret[SIGN_SECRET_TEXT_SIZE];
+    secret[0] = '\0';
+    if (cmd == BANKS_ADD || cmd == BANKS_ROTATE) {
+        size_t nbytes = (size_t)cfg->banks_secret_bytes;
+        int r =
+            cmd == BANKS_ADD
+                ? banks_add(c, key, canon, name, endpoint, format, nbytes, secret, err, sizeof(err))
+                : banks_rotate(c, key, canon, overlap, nbytes, secret, err, sizeof(err));
+        if (r == 0) {
+            printf("%s\n", secret);
+            fflush(stdout);
+            if (cmd == BANKS_ADD)
+                fprintf(stderr,
+                        "relay48: bank %s registered; its webhook URL is /v1/webhooks/banks/%s.\n"
+                        "Its signing secret is printed above once and stored only sealed under "
+                        "the master key:\nhand it to the bank on a secure channel now.\n",
+                        canon, canon);
+            else
+                fprintf(stderr,
+                        "relay48: new secret for bank %s printed above once; the previous "
+                        "one%s.\n",
+                        canon,
+                        overlap ? " stays valid during the overlap" : " is refused from now on");
+            rc = 0;
+        } else {
+            fprintf(stderr, "relay48 bank %s: %s\n", sub, err);
+        }
+        OPENSSL_cleanse(secret, sizeof(secret));
+    } else if (cmd == BANKS_LIST) {
+        rc = banks_list(c, stdout, err, sizeof(err)) == 0 ? 0 : 1;
+        if (rc)
+            fprintf(stderr, "relay48 bank list: %s\n", err);
+    } else {
+        int r = banks_set_disabled(c, canon, cmd == BANKS_DISABLE, err, sizeof(err));
+        if (r == 0)
+            fprintf(stderr, "relay48: bank %s %s; running relays follow within banks.refresh_ms\n",
+                    canon, cmd == BANKS_DISABLE ? "disabled" : "enabled");
+        else if (r == 1)
+            fprintf(stderr, "relay48: bank %s was already %s; nothing changed\n", canon,
+                    cmd == BANKS_DISABLE ? "disabled" : "enabled");
+        else
+            fprintf(stderr, "relay48 bank %s: %s\n", sub, err);
+        rc = r >= 0 ? 0 : 1;
+    }
+done:
+    PQfinish(c);
+    OPENSSL_cleanse(key, sizeof(key));
+    return rc;
+}
+
+/* ---- the daemon's cache ---------------------------------------------------------- */
+
+struct secret_entry {
+    unsigned char key[SIGN_SECRET_MAX];
+    size_t len;
+    int64_t valid_until; /* seconds; INT64_MAX: none */
+};
+
+struct bank_entry {
+    char bic[BIC_MAX + 1];
+    int nsecrets;
+    struct secret_entry s[BANKS_SECRETS_MAX]; /* newest first */
+};
+
+struct banks_load {
+    struct banks_cache *cache;
+};
+
+struct banks_cache {
+    struct event_base *base;
+    struct db *db;
+    int refresh_ms;
+    unsigned char key[SECRETBOX_KEY_LEN];
+    struct event *ev_timer;
+    struct bank_entry *table; /* sorted by bic */
+    size_t n;
+    int loaded;
+    int failing;
+    struct banks_load *inflight;
+};
+
+static const char banks_load_sql[] =
+    "SELECT b.bic, s.id, encode(s.sealed, 'hex'),"
+    " coalesce(floor(extract(epoch FROM s.valid_until))::bigint::text, '')"
+    " FROM banks b LEFT JOIN bank_secrets s ON s.bic = b.bic AND s.valid_from <= now()"
+    "  AND (s.valid_until IS NULL OR s.valid_until > now())"
+    " WHERE b.disabled_at IS NULL ORDER BY b.bic, s.id DESC";
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct bank_entry *)a)->bic, ((const struct bank_entry *)b)->bic);
+}
+
+static void table_free(struct bank_entry *t, size_t n)
+{
+    if (t)
+        OPENSSL_cleanse(t, n * sizeof(*t));
+    free(t);
+}
+
+static void cache_schedule(struct banks_cache *c)
+{
+    int ms = c->refresh_ms;
+    if (!c->loaded && ms > BANKS_FIRST_LOAD_MS)
+        ms = BANKS_FIRST_LOAD_MS;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(c->ev_timer, &tv);
+}
+
+static void cache_failed(struct banks_cache *c, const char *why)
+{
+    if (!c->failing)
+        log_warn("banks.load_failed", "keeping the %zu banks loaded before: %s", c->n, why);
+    c->failing = 1;
+}
+
+static int hex_byte(const char *h, unsigned char *out)
+{
+    int v = 0;
+    for (int k = 0; k < 2; k++) {
+        char ch = h[k];
+        v <<= 4;
+        if (ch >= '0' && ch <= '9')
+            v |= ch - '0';
+        else if (ch >= 'a' && ch <= 'f')
+            v |= ch - 'a' + 10;
+        else
+            return -1;
+    }
+    *out = (unsigned char)v;
+    return 0;
+}
+
+/* Open one row's secret into e; -1 when it does not open. */
+static int open_secret(const struct banks_cache *c, const char *bic, const char *hex,
+                       const char *until, struct secret_entry *e)
+{
+    unsigned char sealed[SEALED_MAX];
+    char aad[AAD_SIZE];
+    size_t hlen = strlen(hex);
+    if (hlen % 2 || hlen / 2 > sizeof(sealed))
+        return -1;
+    for (size_t i = 0; i < hlen / 2; i++) {
+        if (hex_byte(hex + 2 * i, &sealed[i]) != 0)
+            return -1;
+    }
+    banks_secret_aad(bic, aad, sizeof(aad));
+    int rc =
+        secretbox_open(c->key, aad, strlen(aad), sealed, hlen / 2, e->key, sizeof(e->key), &e->len);
+    OPENSSL_cleanse(sealed, sizeof(sealed));
+    if (rc != 0 || e->len < SIGN_SECRET_MIN) {
+        OPENSSL_cleanse(e, sizeof(*e));
+        return -1;
+    }
+    e->valid_until = *until ? strtoll(until, NULL, 10) : INT64_MAX;
+    return 0;
+}
+
+/* Loop thread: the answer to banks_load_sql, or NULL when the connection was lost. */
+static void on_loaded(PGresult *res, void *arg)
+{
+    struct banks_load *l = arg;
+    struct banks_cache *c = l->cache;
+    free(l);
+    if (!c)
+        return;
+    c->inflight = NULL;
+    struct bank_entry *t = NULL;
+    size_t n = 0, unopened = 0;
+    if (!res) {
+        cache_failed(c, "connection lost during the load");
+        goto next;
+    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 4) {
+        char why[200];
+        snprintf(why, sizeof(why), "%s", PQresultErrorMessage(res));
+        why[strcspn(why, "\n")] = '\0';
+        cache_failed(c, why);
+        goto next;
+    }
+    int rows = PQntuples(res);
+    t = calloc((size_t)rows + 1, sizeof(*t));
+    if (!t) {
+        cache_failed(c, "out of memory");
+        goto next;
+    }
+    for (int i = 0; i < rows; i++) {
+        const char *bic = PQgetvalue(res, i, 0);
+        if (strlen(bic) > BIC_MAX)
+            continue;
+        if (n == 0 || strcmp(t[n - 1].bic, bic) != 0) {
+            if (n == BANKS_CACHE_MAX) {
+                table_free(t, (size_t)rows + 1);
+                cache_failed(c, "more enabled banks than the cache's bound");
+                goto next;
+            }
+            memcpy(t[n].bic, bic, strlen(bic) + 1);
+            n++;
+        }
+        struct bank_entry *e = &t[n - 1];
+        if (PQgetisnull(res, i, 1) || e->nsecrets == BANKS_SECRETS_MAX)
+            continue;
+        if (open_secret(c, bic, PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), &e->s[e->nsecrets]) ==
+            0) {
+            e->nsecrets++;
+        } else {
+            unopened++;
+            log_error("banks.secret_unopened",
+                      "bank_secrets row %s of %s does not open under the master key: skipped",
+                      PQgetvalue(res, i, 1), bic);
+        }
+    }
+    /* ORDER BY bic in the database's collation; bsearch wants strcmp's. */
+    qsort(t, n, sizeof(*t), entry_cmp);
+    if (!c->loaded || c->failing || n != c->n)
+        log_info("banks.loaded", "%zu banks%s", n, unopened ? ", some secrets skipped" : "");
+    table_free(c->table, c->n);
+    c->table = t;
+    c->n = n;
+    c->loaded = 1;
+    c->failing = 0;
+next:
+    cache_schedule(c);
+}
+
+static void on_refresh(evutil_socket_t fd, short what, void *arg)
+{
+    struct banks_cache *c = arg;
+    if (c->inflight)
+        return;
+    struct banks_load *l = calloc(1, sizeof(*l));
+    if (!l) {
+        cache_schedule(c);
+        return;
+    }
+    l->cache = c;
+    if (db_send(c->db, NULL, banks_load_sql, 0, NULL, on_loaded, l) != 0) {
+        free(l);
+        cache_schedule(c);
+        return;
+    }
+    c->inflight = l;
+    if (db_sync(c->db) != 0)
+        log_debug("banks.sync_failed", "connection lost while sending the load");
+}
+
+struct banks_cache *banks_cache_new(struct event_base *base, struct db *db,
+                                    const unsigned char key[SECRETBOX_KEY_LEN], int refresh_ms)
+{
+    struct banks_cache *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->base = base;
+    c->db = db;
+    c->refresh_ms = refresh_ms > 0 ? refresh_ms : BANKS_REFRESH_MS;
+    memcpy(c->key, key, SECRETBOX_KEY_LEN);
+    c->ev_timer = evtimer_new(base, on_refresh, c);
+    if (!c->ev_timer) {
+        OPENSSL_cleanse(c->key, sizeof(c->key));
+        free(c);
+        return NULL;
+    }
+    struct timeval now = {0, 0};
+    evtimer_add(c->ev_timer, &now);
+    return c;
+}
+
+int banks_cache_secrets(const struct banks_cache *c, const char *bic, int64_t now,
+                        struct sign_secret *out, int max)
+{
+    struct bank_entry probe;
+    if (!c || !bic || strlen(bic) > BIC_MAX || !c->n)
+        return -1;
+    memcpy(probe.bic, bic, strlen(bic) + 1);
+    const struct bank_entry *e = bsearch(&probe, c->table, c->n, sizeof(*c->table), entry_cmp);
+    if (!e)
+        return -1;
+    int k = 0;
+    for (int i = 0; i < e->nsecrets && k < max; i++) {
+        if (now < e->s[i].valid_until) {
+            out[k].key = e->s[i].key;
+            out[k].len = e->s[i].len;
+            k++;
+        }
+    }
+    return k;
+}
+
+int banks_cache_loaded(const struct banks_cache *c)
+{
+    return c && c->loaded;
+}
+
+size_t banks_cache_count(const struct banks_cache *c)
+{
+    return c ? c->n : 0;
+}
+
+void banks_cache_free(struct banks_cache *c)
+{
+    if (!c)
+        return;
+    if (c->inflight)
+        c->inflight->cache = NULL;
+    if (c->ev_timer)
+        event_free(c->ev_timer);
+    table_free(c->table, c->n);
+    OPENSSL_cleanse(c->key, sizeof(c->key));
+    free(c);
+}

@@ -1,0 +1,625 @@
+/* bins.c — the BIN table: CSV, import, seed, lookup, the daemon's cache; see bins.h. */
+#include "bins.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "keys.h"
+#include "log.h"
+#include "progress.h"
+
+#define FIELDS             3
+#define BINS_FIRST_LOAD_MS 100
+
+/* ---- pure: the CSV line --------------------------------------------------------- */
+
+/* Split one record (its line break dropped) into at most FIELDS fields,
+ * unquoted into buf (BINS_LINE_MAX + FIELDS + 2 bytes). */
+static int split(const char *line, char *buf, char *field[FIELDS], size_t *nf, char *errstr,
+                 size_t errstr_size)
+{
+    size_t len = strlen(line), i = 0, o = 0, n = 0;
+    if (len && line[len - 1] == '\n')
+        len--;
+    if (len && line[len - 1] == '\r')
+        len--;
+    if (len > BINS_LINE_MAX) {
+        snprintf(errstr, errstr_size, "line longer than %d bytes", BINS_LINE_MAX);
+        return -1;
+    }
+    for (;;) {
+        if (n == FIELDS) {
+            snprintf(errstr, errstr_size, "more than %d fields, expected bin,bic,name", FIELDS);
+            return -1;
+        }
+        field[n++] = buf + o;
+        if (i < len && line[i] == '"') {
+            for (i++;; i++) {
+                if (i >= len) {
+                    snprintf(errstr, errstr_size, "field %zu: quote not closed on this line", n);
+                    return -1;
+                }
+                if (line[i] == '"') {
+                    if (i + 1 < len && line[i + 1] == '"') {
+                        buf[o++] = '"';
+                        i++;
+                        continue;
+                    }
+                    i++;
+                    break;
+                }
+                buf[o++] = line[i];
+            }
+            if (i < len && line[i] != ',') {
+                snprintf(errstr, errstr_size, "field %zu: text after the closing quote", n);
+                return -1;
+            }
+        } else {
+            for (; i < len && line[i] != ','; i++) {
+                if (line[i] == '"') {
+                    snprintf(errstr, errstr_size,
+                             "field %zu: quote inside an unquoted field (quote the whole field)",
+                             n);
+                    return -1;
+                }
+                buf[o++] = line[i];
+            }
+        }
+        buf[o++] = '\0';
+        if (i >= len)
+            break;
+        i++;
+    }
+    *nf = n;
+    return 0;
+}
+
+int bins_parse_line(const char *line, struct bins_row *row, char *errstr, size_t errstr_size)
+{
+    char buf[BINS_LINE_MAX + FIELDS + 2];
+    char *f[FIELDS];
+    size_t nf = 0;
+    char err[128];
+    memset(row, 0, sizeof(*row));
+    if (!line) {
+        snprintf(errstr, errstr_size, "no line");
+        return -1;
+    }
+    if (split(line, buf, f, &nf, errstr, errstr_size) != 0)
+        return -1;
+    if (nf != FIELDS) {
+        snprintf(errstr, errstr_size, "%zu field%s, expected 3: bin,bic,name", nf,
+                 nf == 1 ? "" : "s");
+        return -1;
+    }
+    size_t blen = strlen(f[0]);
+    int digits = blen == 6 || blen == 8;
+    for (size_t i = 0; digits && i < blen; i++)
+        digits = f[0][i] >= '0' && f[0][i] <= '9';
+    if (!digits) {
+        snprintf(errstr, errstr_size, "field 1 (bin): not 6 or 8 digits");
+        goto bad;
+    }
+    memcpy(row->bin, f[0], blen + 1);
+    if (strlen(f[1]) > 2 * BIC_MAX || bic_normalise(f[1], row->bic) != 0) {
+        snprintf(errstr, errstr_size,
+                 "field 2 (bic): invalid BIC \"%.20s\" (8 or 11 characters, e.g. BNPAFRPP)", f[1]);
+        goto bad;
+    }
+    if (strlen(row->bic) == 11 && strcmp(row->bic + 8, "XXX") == 0)
+        row->bic[8] = '\0';
+    if (keys_party_check(f[2], err, sizeof(err)) != 0) {
+        snprintf(errstr, errstr_size,
+                 "field 3 (name): 1 to %d bytes of UTF-8 without control characters",
+                 BINS_NAME_MAX);
+        goto bad;
+    }
+    memcpy(row->name, f[2], strlen(f[2]) + 1);
+    return 0;
+bad:
+    memset(row, 0, sizeof(*row));
+    return -1;
+}
+
+int bins_check_header(const char *line, char *errstr, size_t errstr_size)
+{
+    static const char *const want[FIELDS] = {"bin", "bic", "name"};
+    char buf[BINS_LINE_MAX + FIELDS + 2];
+    char *f[FIELDS];
+    size_t nf = 0;
+    if (!line)
+        return -1;
+    if (strncmp(line, "\xef\xbb\xbf", 3) == 0)
+        line += 3;
+    if (split(line, buf, f, &nf, errstr, errstr_size) != 0)
+        return -1;
+    int ok = nf == FIELDS;
+    for (size_t i = 0; ok && i < FIELDS; i++) {
+        ok = strlen(f[i]) == strlen(want[i]);
+        for (size_t k = 0; ok && f[i][k]; k++) {
+            char ch = f[i][k];
+            ok = (ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch) == want[i][k];
+        }
+    }
+    if (!ok) {
+        snprintf(errstr, errstr_size, "expected the header bin,bic,name");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- import (blocking) ---------------------------------------------------------------- */
+
+struct import {
+    PGconn *c;
+    int upsert;
+    const char *path;
+    struct bins_row *batch;
+    size_t nbatch, rows, changed, bad;
+};
+
+static int flush(struct import *im, char *errstr, size_t errstr_size)
+{
+    if (!im->nbatch)
+        return 0;
+    const char *values[3] = {NULL, NULL, NULL};
+    /* Three text arrays, unnested together: one statement per batch whatever its size. */
+    size_t cap[3] = {3, 3, 3};
+    for (size_t i = 0; i < im->nbatch; i++) {
+        cap[0] += strlen(im->batch[i].bin) + 3;
+        cap[1] += strlen(im->batch[i].bic) + 3;
+        cap[2] += 2 * strlen(im->batch[i].name) + 3;
+    }
+    char *arr[3] = {malloc(cap[0]), malloc(cap[1]), malloc(cap[2])};
+    int rc = -1;
+    if (!arr[0] || !arr[1] || !arr[2]) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < 3; k++) {
+        size_t o = 0;
+        arr[k][o++] = '{';
+        for (size_t i = 0; i < im->nbatch; i++) {
+            const char *v = k == 0   ? im->batch[i].bin
+                            : k == 1 ? im->batch[i].bic
+                                     : im->batch[i].name;
+            if (i)
+                arr[k][o++] = ',';
+            arr[k][o++] = '"';
+            for (; *v; v++) {
+                if (*v == '"' || *v == '\\')
+                    arr[k][o++] = '\\';
+                arr[k][o++] = *v;
+            }
+            arr[k][o++] = '"';
+        }
+        arr[k][o++] = '}';
+        arr[k][o] = '\0';
+        values[k] = arr[k];
+    }
+    PGresult *r = PQexecParams(
+        im->c,
+        im->upsert ? "INSERT INTO card_bins (bin, bic, name)"
+                     " SELECT * FROM unnest($1::text[], $2::text[], $3::text[])"
+                     " ON CONFLICT (bin) DO UPDATE SET bic = EXCLUDED.bic, name = EXCLUDED.name,"
+                     " updated_at = now()"
+                     " WHERE (card_bins.bic, card_bins.name) IS DISTINCT FROM (EXCLUDED.bic, "
+                     "EXCLUDED.name)"
+                   : "INSERT INTO card_bins (bin, bic, name)"
+                     " SELECT * FROM unnest($1::text[], $2::text[], $3::text[])"
+                     " ON CONFLICT (bin) DO NOTHING",
+        3, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+        im->rows += im->nbatch;
+        im->changed += (size_t)strtoul(PQcmdTuples(r), NULL, 10);
+        im->nbatch = 0;
+        rc = 0;
+    } else {
+        snprintf(errstr, errstr_size, "%s: %s", im->path, PQresultErrorMessage(r));
+        errstr[strcspn(errstr, "\n")] = '\0';
+    }
+    PQclear(r);
+done:
+    for (int k = 0; k < 3; k++)
+        free(arr[k]);
+    return rc;
+}
+
+static int add_row(struct import *im, const struct bins_row *row, char *errstr, size_t errstr_size)
+{
+    /* One statement cannot touch a row twice: a repeated BIN starts a new
+     * batch, so the later line wins. */
+    for (size_t i = 0; i < im->nbatch; i++) {
+        if (strcmp(im->batch[i].bin, row->bin) == 0) {
+            if (flush(im, errstr, errstr_size) != 0)
+                return -1;
+            break;
+        }
+    }
+    im->batch[im->nbatch++] = *row;
+    return im->nbatch == BINS_BATCH ? flush(im, errstr, errstr_size) : 0;
+}
+
+static int exec_cmd(PGconn *c, const char *sql, char *errstr, size_t errstr_size)
+{
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) {
+        snprintf(errstr, errstr_size, "%s: %s", sql, PQresultErrorMessage(r));
+        errstr[strcspn(errstr, "\n")] = '\0';
+    }
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* One line into buf, its break kept; 0 at the end, -1 for a line too long or
+ * holding a NUL (read to its end and dropped), 1 otherwise. */
+static int read_line(FILE *f, char *buf, size_t size)
+{
+    size_t n = 0;
+    int ch, nul = 0, any = 0;
+    while ((ch = getc(f)) != EOF) {
+        any = 1;
+        nul |= ch == '\0';
+        if (n < size - 1)
+            buf[n] = (char)ch;
+        n++;
+        if (ch == '\n')
+            break;
+    }
+    buf[n < size - 1 ? n : size - 1] = '\0';
+    if (!any)
+        return 0;
+    return n > size - 1 || nul ? -1 : 1;
+}
+
+int bins_import_file(PGconn *c, const char *path, int upsert, FILE *report, char *errstr,
+                     size_t errstr_size)
+{
+    struct import im;
+    char line[BINS_LINE_MAX + 3], why[256];
+    int in_tx = 0, rc = -1;
+    size_t lineno = 1;
+    struct progress *bar = NULL;
+    memset(&im, 0, sizeof(im));
+    im.c = c;
+    im.upsert = upsert;
+    im.path = path;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    im.batch = malloc(BINS_BATCH * sizeof(*im.batch));
+    if (!im.batch) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto done;
+    }
+    if (read_line(f, line, sizeof(line)) != 1 || bins_check_header(line, why, sizeof(why)) != 0) {
+        snprintf(errstr, errstr_size, "%s:1: the first line must be the header bin,bic,name", path);
+        goto done;
+    }
+    if (exec_cmd(c, "BEGIN", errstr, errstr_size) != 0)
+        goto done;
+    in_tx = 1;
+    bar = progress_start(report, 0, "rows");
+    int st;
+    while ((st = read_line(f, line, sizeof(line))) != 0) {
+        lineno++;
+        struct bins_row row;
+        int ok;
+        if (st < 0) {
+            snprintf(why, sizeof(why), "line longer than %d bytes or holding a NUL", BINS_LINE_MAX);
+            ok = -1;
+        } else if (line[strspn(line, " \t\r\n")] == '\0') {
+            continue;
+        } else {
+            ok = bins_parse_line(line, &row, why, sizeof(why));
+        }
+        if (ok != 0) {
+            im.bad++;
+            if (report && im.bad <= BINS_REPORT_MAX) {
+                progress_clear(bar);
+                fprintf(report, "%s:%zu: %s\n", path, lineno, why);
+            }
+        } else if (add_row(&im, &row, errstr, errstr_size) != 0) {
+            goto done;
+        }
+        progress_update(bar, lineno - 1);
+    }
+    if (ferror(f)) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (flush(&im, errstr, errstr_size) != 0 || exec_cmd(c, "COMMIT", errstr, errstr_size) != 0)
+        goto done;
+    in_tx = 0;
+    rc = im.bad > (size_t)INT32_MAX ? INT32_MAX : (int)im.bad;
+    progress_end(bar);
+    bar = NULL;
+    if (report)
+        fprintf(report,
+                "bin import: %zu row%s from %s (%zu new or changed), %zu bad line%s skipped\n",
+                im.rows, im.rows == 1 ? "" : "s", path, im.changed, im.bad, im.bad == 1 ? "" : "s");
+done:
+    progress_end(bar);
+    if (in_tx)
+        PQclear(PQexec(c, "ROLLBACK"));
+    free(im.batch);
+    fclose(f);
+    return rc;
+}
+
+int bins_seed(const char *conninfo, const char *sql_dir, char *errstr, size_t errstr_size)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/data/card_bins.csv", sql_dir);
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        return 0;
+    PGconn *c = PQconnectdb(conninfo);
+    int rc = -1;
+    if (PQstatus(c) != CONNECTION_OK) {
+        snprintf(errstr, errstr_size, "cannot connect: %s", PQerrorMessage(c));
+        errstr[strcspn(errstr, "\n")] = '\0';
+    } else {
+        int bad = bins_import_file(c, path, 0, stdout, errstr, errstr_size);
+        if (bad > 0)
+            snprintf(errstr, errstr_size, "%d bad line%s in the shipped %s", bad,
+                     bad == 1 ? "" : "s", path);
+        rc = bad == 0 ? 0 : -1;
+    }
+    PQfinish(c);
+    return rc;
+}
+
+static void bins_usage(FILE *out)
+{
+    fprintf(out, "usage: relay48 [-c FILE] bin import FILE.csv\n"
+                 "       relay48 [-c FILE] bin lookup BIN\n"
+                 "  import  load a CSV \"bin,bic,name\" (6 or 8 digits) into the BIN table;\n"
+                 "          bad lines are reported and skipped; running relays reload within\n"
+                 "          perceval.bins_refresh_ms\n"
+                 "  lookup  the issuing bank of a BIN or of a card's first 6 to 8 digits\n");
+}
+
+int bins_main(const char *conninfo, int argc, char **argv)
+{
+    const char *sub = argc > 0 ? argv[0] : NULL;
+    char err[512];
+    if (!sub || argc != 2) {
+        if (sub && (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)) {
+            bins_usage(stdout);
+            return 0;
+        }
+        bins_usage(stderr);
+        return 2;
+    }
+    int import = strcmp(sub, "import") == 0;
+    if (!import && strcmp(sub, "lookup") != 0) {
+        fprintf(stderr, "relay48 bin: unknown subcommand \"%s\"\n", sub);
+        bins_usage(stderr);
+        return 2;
+    }
+    const char *arg = argv[1];
+    size_t alen = strlen(arg);
+    if (!import) {
+        int ok = alen >= 6 && alen <= 8;
+        for (size_t i = 0; ok && i < alen; i++)
+            ok = arg[i] >= '0' && arg[i] <= '9';
+        if (!ok) {
+            fprintf(stderr, "relay48 bin lookup: give 6 to 8 digits (never a whole card "
+                            "number)\n");
+            return 2;
+        }
+    }
+    PGconn *c = PQconnectdb(conninfo);
+    int rc = 1;
+    if (PQstatus(c) != CONNECTION_OK) {
+        snprintf(err, sizeof(err), "cannot connect to the database: %s", PQerrorMessage(c));
+        err[strcspn(err, "\n")] = '\0';
+        fprintf(stderr, "relay48 bin %s: %s\n", sub, err);
+    } else if (import) {
+        int bad = bins_import_file(c, arg, 1, stderr, err, sizeof(err));
+        if (bad < 0)
+            fprintf(stderr, "relay48 bin import: %s\n", err);
+        rc = bad == 0 ? 0 : 1;
+    } else {
+        char six[7];
+        snprintf(six, sizeof(six), "%.6s", arg);
+        const char *p[2] = {arg, six};
+        PGresult *r = PQexecParams(c,
+                                   "SELECT bic, name FROM card_bins WHERE bin IN ($1, $2)"
+                                   " ORDER BY length(bin) DESC LIMIT 1",
+                                   2, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            snprintf(err, sizeof(err), "%s", PQresultErrorMessage(r));
+            err[strcspn(err, "\n")] = '\0';
+            fprintf(stderr, "relay48 bin lookup: %s\n", err);
+        } else if (PQntuples(r) == 1) {
+            printf("%s\t%s\n", PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+            rc = 0;
+        } else {
+            printf("unknown\n");
+        }
+        PQclear(r);
+    }
+    PQfinish(c);
+    return rc;
+}
+
+/* ---- the daemon's cache ------------------------------------------------------------ */
+
+struct bin_entry {
+    char bin[9];
+    char bic[BIC_MAX + 1];
+};
+
+struct bins_load {
+    struct bins *b;
+};
+
+struct bins {
+    struct event_base *base;
+    struct db *db;
+    int refresh_ms;
+    struct event *ev_timer;
+    struct bin_entry *table; /* sorted by bin */
+    size_t n;
+    int loaded, failing;
+    struct bins_load *inflight;
+};
+
+static int bin_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct bin_entry *)a)->bin, ((const struct bin_entry *)b)->bin);
+}
+
+static void schedule(struct bins *b)
+{
+    int ms = b->refresh_ms;
+    if (!b->loaded && ms > BINS_FIRST_LOAD_MS)
+        ms = BINS_FIRST_LOAD_MS;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(b->ev_timer, &tv);
+}
+
+static void failed(struct bins *b, const char *why)
+{
+    if (!b->failing)
+        log_warn("bins.load_failed", "keeping the %zu BINs loaded before: %s", b->n, why);
+    b->failing = 1;
+}
+
+static void on_loaded(PGresult *res, void *arg)
+{
+    struct bins_load *l = arg;
+    struct bins *b = l->b;
+    free(l);
+    if (!b)
+        return;
+    b->inflight = NULL;
+    if (!res) {
+        failed(b, "connection lost during the load");
+        goto next;
+    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 2) {
+        failed(b, "the query failed (is migration 005 applied?)");
+        goto next;
+    }
+    int rows = PQntuples(res);
+    if (rows > BINS_CACHE_MAX) {
+        failed(b, "more BINs than the cache's bound");
+        goto next;
+    }
+    struct bin_entry *t = calloc((size_t)rows + 1, sizeof(*t));
+    if (!t) {
+        failed(b, "out of memory");
+        goto next;
+    }
+    size_t n = 0;
+    for (int i = 0; i < rows; i++) {
+        const char *bin = PQgetvalue(res, i, 0), *bic = PQgetvalue(res, i, 1);
+        if (strlen(bin) >= sizeof(t[n].bin) || strlen(bic) > BIC_MAX)
+            continue;
+        memcpy(t[n].bin, bin, strlen(bin) + 1);
+        memcpy(t[n].bic, bic, strlen(bic) + 1);
+        n++;
+    }
+    qsort(t, n, sizeof(*t), bin_cmp);
+    if (!b->loaded || b->failing || n != b->n)
+        log_info("bins.loaded", "%zu BINs", n);
+    free(b->table);
+    b->table = t;
+    b->n = n;
+    b->loaded = 1;
+    b->failing = 0;
+next:
+    schedule(b);
+}
+
+static void on_refresh(evutil_socket_t fd, short what, void *arg)
+{
+    struct bins *b = arg;
+    if (b->inflight)
+        return;
+    struct bins_load *l = calloc(1, sizeof(*l));
+    if (!l) {
+        schedule(b);
+        return;
+    }
+    l->b = b;
+    if (db_send(b->db, NULL, "SELECT bin, bic FROM card_bins", 0, NULL, on_loaded, l) != 0) {
+        free(l);
+        schedule(b);
+        return;
+    }
+    b->inflight = l;
+    if (db_sync(b->db) != 0)
+        log_debug("bins.sync_failed", "connection lost while sending the load");
+}
+
+struct bins *bins_new(struct event_base *base, struct db *db, int refresh_ms)
+{
+    struct bins *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    b->base = base;
+    b->db = db;
+    b->refresh_ms = refresh_ms > 0 ? refresh_ms : 60000;
+    b->ev_timer = evtimer_new(base, on_refresh, b);
+    if (!b->ev_timer) {
+        free(b);
+        return NULL;
+    }
+    struct timeval now = {0, 0};
+    evtimer_add(b->ev_timer, &now);
+    return b;
+}
+
+void bins_free(struct bins *b)
+{
+    if (!b)
+        return;
+    if (b->inflight)
+        b->inflight->b = NULL;
+    if (b->ev_timer)
+        event_free(b->ev_timer);
+    free(b->table);
+    free(b);
+}
+
+int bins_lookup(const struct bins *b, const char *digits, char bic[BIC_MAX + 1])
+{
+    bic[0] = '\0';
+    if (!b || !b->n || !digits)
+        return -1;
+    size_t len = strnlen(digits, 9);
+    for (size_t i = 0; i < len && i < 8; i++) {
+        if (digits[i] < '0' || digits[i] > '9')
+            return -1;
+    }
+    /* The 8-digit entry first, then the 6-digit one. */
+    for (size_t want = 8; want >= 6; want -= 2) {
+        if (len < want)
+            continue;
+        struct bin_entry probe;
+        memcpy(probe.bin, digits, want);
+        probe.bin[want] = '\0';
+        const struct bin_entry *e = bsearch(&probe, b->table, b->n, sizeof(*b->table), bin_cmp);
+        if (e) {
+            memcpy(bic, e->bic, sizeof(e->bic));
+            return 0;
+        }
+    }
+    return -1;
+}
+
+size_t bins_size(const struct bins *b)
+{
+    return b ? b->n : 0;
+}

@@ -1,0 +1,344 @@
+/*
+ * test_escalate.c — unit tests of relay/escalate.c: the addressees of a
+ * case, the events of its reminder, critical and expiry built from its row
+ * (topics, keys, types, members, personal data by topic), and the payloads
+ * of case.acknowledged and case.resolved.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <string.h>
+
+#include "escalate.h"
+#include "events.h"
+
+/* 2026-03-28T09:00:00Z */
+#define T0 INT64_C(1774688400)
+
+static json_t *details(void)
+{
+    return json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s}, s:{s:s}, s:s, s:s}", "victim", "name",
+                     "Mairie de Saint-Exemple", "email", "mairie@example.org", "phone",
+                     "+33 5 61 00 00 00", "postal_code", "31000", "type", "public_body", "debtor",
+                     "name", "Mairie", "creditor", "name", "SECURIS \"CONSEIL\" SAS", "narrative",
+                     "Un faux conseiller.\nIl avait mon nom.", "end_to_end_id", "E2E-1");
+}
+
+static struct escalate_case transfer_case(json_t *d, json_t *linked)
+{
+    struct escalate_case c = {
+        .id = 42,
+        .ref = "R48-7K2M-9QXD-4HV3",
+        .kind = "transfer",
+        .rail = "sct",
+        .state = "open",
+        .window_state = "open",
+        .start_at = T0,
+        .received_at = T0 + 600,
+        .deadline_at = T0 + 172800,
+        .amount_minor = 1250000,
+        .currency = "EUR",
+        .debtor_iban = "FR7630004000010000000000042",
+        .debtor_bic = "BNPAFRPP",
+        .creditor_iban = "FR7630003000010000000000042",
+        .creditor_bic = "SOGEFRPP",
+        .scenario = "fake_bank_advisor",
+        .departement = "31",
+        .debtor_bank_name = "BNP Paribas",
+        .creditor_bank_name = NULL,
+        .details = d,
+        .linked_cases = linked,
+    };
+    return c;
+}
+
+static json_t *parse(const struct escalate_event *e)
+{
+    json_error_t err;
+    json_t *j = json_loadb(e->payload, e->payload_len, JSON_REJECT_DUPLICATES, &err);
+    if (!j)
+        fail_msg("payload is not JSON: %s (%s)", err.text, e->payload);
+    assert_int_equal(strlen(e->payload), e->payload_len);
+    return j;
+}
+
+static const char *str(json_t *o, const char *path1, const char *path2)
+{
+    json_t *x = json_object_get(o, path1);
+    if (path2)
+        x = json_object_get(x, path2);
+    return json_string_value(x);
+}
+
+static void test_addressees(void **state)
+{
+    (void)state;
+    json_t *d = details();
+    struct escalate_case c = transfer_case(d, NULL);
+    struct escalate_addressee a[3];
+    assert_int_equal(escalate_addressees(&c, 1, a), 3);
+    assert_int_equal(a[0].role, ROLE_DEBTOR_BANK);
+    assert_string_equal(a[0].party, "bank:BNPAFRPP");
+    assert_string_equal(a[0].key, "BNPAFRPP");
+    assert_int_equal(a[1].role, ROLE_CREDITOR_BANK);
+    assert_string_equal(a[1].party, "bank:SOGEFRPP");
+    assert_int_equal(a[2].role, ROLE_POLICE);
+    assert_string_equal(a[2].party, "police:31");
+    assert_string_equal(a[2].key, "31");
+    assert_int_equal(escalate_addressees(&c, 0, a), 2);
+
+    /* unknown bank and no département: key UNKNOWN, no party; NATIONAL */
+    c.creditor_bic = NULL;
+    c.departement = "";
+    assert_int_equal(escalate_addressees(&c, 1, a), 3);
+    assert_string_equal(a[1].key, "UNKNOWN");
+    assert_string_equal(a[1].party, "");
+    assert_string_equal(a[2].party, "police:NATIONAL");
+    assert_string_equal(a[2].key, "NATIONAL");
+
+    /* a card: the issuer alone */
+    c.kind = "card";
+    c.creditor_bic = "CRLYFRPP";
+    assert_int_equal(escalate_addressees(&c, 0, a), 1);
+    assert_int_equal(a[0].role, ROLE_ISSUER_BANK);
+    assert_string_equal(a[0].party, "bank:CRLYFRPP");
+    json_decref(d);
+}
+
+static void test_role_names(void **state)
+{
+    (void)state;
+    enum escalate_role r;
+    for (int i = ROLE_DEBTOR_BANK; i <= ROLE_POLICE; i++) {
+        assert_int_equal(escalate_role_parse(escalate_role_name((enum escalate_role)i), &r), 0);
+        assert_int_equal(r, i);
+    }
+    assert_int_equal(escalate_role_parse("bank", &r), -1);
+    assert_int_equal(escalate_role_parse(NULL, &r), -1);
+    assert_null(escalate_role_name((enum escalate_role)9));
+}
+
+static void test_reminder_events(void **state)
+{
+    (void)state;
+    json_t *d = details();
+    json_t *linked = json_pack("[s]", "R48-3FJ8-ZC1N-8WQA");
+    struct escalate_case c = transfer_case(d, linked);
+    struct escalate_event ev[ESCALATE_EVENTS_MAX];
+    int n = escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, T0 + 86400, ev,
+                               ESCALATE_EVENTS_MAX);
+    assert_int_equal(n, 3);
+
+    /* the banks: same case facts, their own role, BIC and name */
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(ev[i].topic, TOPIC_BANK);
+        assert_string_equal(ev[i].type, "escalation.bank");
+        json_t *p = parse(&ev[i]);
+        assert_string_equal(str(p, "ref", NULL), "R48-7K2M-9QXD-4HV3");
+        assert_string_equal(str(p, "milestone", NULL), "reminder");
+        assert_string_equal(str(p, "severity", NULL), "high");
+        assert_string_equal(str(p, "kind", NULL), "transfer");
+        assert_string_equal(str(p, "rail", NULL), "sct");
+        assert_string_equal(str(p, "deadline_at", NULL), "2026-03-30T09:00:00Z");
+        assert_string_equal(str(p, "amount", "value"), "12500.00");
+        assert_string_equal(str(p, "debtor", "iban"), "FR7630004000010000000000042");
+        assert_string_equal(str(p, "creditor", "name"), "SECURIS \"CONSEIL\" SAS");
+        assert_string_equal(str(p, "victim", "phone"), "+33 5 61 00 00 00");
+        assert_null(json_object_get(json_object_get(p, "victim"), "postal_code"));
+        assert_string_equal(str(p, "narrative", NULL), "Un faux conseiller.\nIl avait mon nom.");
+        assert_string_equal(str(p, "end_to_end_id", NULL), "E2E-1");
+        assert_string_equal(str(p, "ack_url", NULL), "/v1/cases/R48-7K2M-9QXD-4HV3/acks");
+        assert_int_equal(json_array_size(json_object_get(p, "linked_cases")), 1);
+        if (i == 0) {
+            assert_string_equal(ev[i].key, "BNPAFRPP");
+            assert_string_equal(ev[i].party, "bank:BNPAFRPP");
+            assert_int_equal(ev[i].role, ROLE_DEBTOR_BANK);
+            assert_string_equal(str(p, "role", NULL), "debtor_bank");
+            assert_string_equal(str(p, "bank_name", NULL), "BNP Paribas");
+        } else {
+            assert_string_equal(ev[i].key, "SOGEFRPP");
+            assert_string_equal(str(p, "role", NULL), "creditor_bank");
+            assert_string_equal(str(p, "bic", NULL), "SOGEFRPP");
+            assert_null(json_object_get(p, "bank_name"));
+        }
+        json_decref(p);
+    }
+    assert_string_not_equal(ev[0].id, ev[1].id);
+
+    /* the police: the beneficiary's IBAN, the BIC of the victim's account only */
+    assert_string_equal(ev[2].topic, TOPIC_POLICE);
+    assert_string_equal(ev[2].key, "31");
+    assert_string_equal(ev[2].party, "police:31");
+    json_t *p = parse(&ev[2]);
+    assert_string_equal(str(p, "departement", NULL), "31");
+    assert_string_equal(str(p, "departement_name", NULL), "Haute-Garonne");
+    assert_false(json_is_true(json_object_get(p, "national_queue")));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(p, "reasons"), 0)),
+                        "reminder");
+    assert_string_equal(str(p, "debtor_bic", NULL), "BNPAFRPP");
+    assert_null(json_object_get(p, "debtor"));
+    assert_string_equal(str(p, "creditor", "iban"), "FR7630003000010000000000042");
+    assert_string_equal(str(p, "victim", "postal_code"), "31000");
+    assert_string_equal(str(p, "window_state", NULL), "open");
+    json_decref(p);
+    escalate_events_free(ev, n);
+    json_decref(linked);
+    json_decref(d);
+}
+
+static void test_critical_unknown_bank_national(void **state)
+{
+    (void)state;
+    json_t *d = details();
+    struct escalate_case c = transfer_case(d, NULL);
+    c.creditor_bic = NULL;
+    c.departement = NULL;
+    struct escalate_event ev[ESCALATE_EVENTS_MAX];
+    int n =
+        escalate_milestone(&c, MILESTONE_CRITICAL, SEVERITY_CRITICAL, T0, ev, ESCALATE_EVENTS_MAX);
+    assert_int_equal(n, 3);
+    assert_string_equal(ev[1].key, "UNKNOWN");
+    assert_string_equal(ev[1].party, "");
+    json_t *p = parse(&ev[1]);
+    assert_string_equal(str(p, "bic", NULL), "UNKNOWN");
+    assert_string_equal(str(p, "severity", NULL), "critical");
+    assert_null(json_object_get(json_object_get(p, "creditor"), "bic"));
+    json_decref(p);
+    assert_string_equal(ev[2].key, "NATIONAL");
+    p = parse(&ev[2]);
+    assert_true(json_is_true(json_object_get(p, "national_queue")));
+    assert_null(json_object_get(p, "departement_name"));
+    assert_int_equal(json_array_size(json_object_get(p, "linked_cases")), 0);
+    json_decref(p);
+    escalate_events_free(ev, n);
+    json_decref(d);
+}
+
+static void test_card_case(void **state)
+{
+    (void)state;
+    json_t *d = json_pack("{s:{s:s}, s:[{s:s}]}", "victim", "name", "Jean Dupont", "operations",
+                          "merchant", "SHOP");
+    struct escalate_case c = {.id = 7,
+                              .ref = "R48-0000-0000-0001",
+                              .kind = "card",
+                              .rail = "card",
+                              .state = "open",
+                              .start_at = T0,
+                              .received_at = T0,
+                              .deadline_at = T0 + 100,
+                              .amount_minor = 24990,
+                              .currency = "EUR",
+                              .creditor_bic = "CRLYFRPP",
+                              .card_bin = "497010",
+                              .card_last4 = "4242",
+                              .receipt = "PCV-1",
+                              .departement = "75",
+                              .details = d};
+    struct escalate_event ev[ESCALATE_EVENTS_MAX];
+    int n =
+        escalate_milestone(&c, MILESTONE_CRITICAL, SEVERITY_CRITICAL, T0, ev, ESCALATE_EVENTS_MAX);
+    assert_int_equal(n, 2);
+    json_t *p = parse(&ev[0]);
+    assert_string_equal(str(p, "role", NULL), "issuer_bank");
+    assert_string_equal(str(p, "card", "last4"), "4242");
+    assert_string_equal(str(p, "receipt", NULL), "PCV-1");
+    assert_int_equal(json_array_size(json_object_get(p, "operations")), 1);
+    assert_null(json_object_get(p, "debtor"));
+    json_decref(p);
+    assert_string_equal(ev[1].key, "75");
+    escalate_events_free(ev, n);
+    json_decref(d);
+}
+
+static void test_expiry_and_alert(void **state)
+{
+    (void)state;
+    json_t *d = details();
+    struct escalate_case c = transfer_case(d, NULL);
+    struct escalate_event ev[ESCALATE_EVENTS_MAX];
+    int n = escalate_milestone(&c, MILESTONE_EXPIRY, SEVERITY_EXPIRED, T0 + 172801, ev,
+                               ESCALATE_EVENTS_MAX);
+    assert_int_equal(n, 1);
+    assert_string_equal(ev[0].topic, TOPIC_CASE_EVENTS);
+    assert_string_equal(ev[0].type, "window.expired");
+    assert_string_equal(ev[0].key, "R48-7K2M-9QXD-4HV3");
+    assert_string_equal(ev[0].party, "");
+    json_t *p = parse(&ev[0]);
+    assert_string_equal(str(p, "deadline_at", NULL), "2026-03-30T09:00:00Z");
+    assert_string_equal(str(p, "at", NULL), "2026-03-30T09:00:01Z");
+    json_t *to = json_object_get(p, "addressed_to");
+    assert_int_equal(json_array_size(to), 3);
+    assert_string_equal(json_string_value(json_array_get(to, 2)), "police:31");
+    json_decref(p);
+    escalate_events_free(ev, n);
+
+    /* the alert's events are the intake's */
+    assert_int_equal(
+        escalate_milestone(&c, MILESTONE_ALERT, SEVERITY_ALERT, T0, ev, ESCALATE_EVENTS_MAX), 0);
+    /* bad arguments */
+    assert_int_equal(escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, T0, ev, 2), -1);
+    c.ref = NULL;
+    assert_int_equal(
+        escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, T0, ev, ESCALATE_EVENTS_MAX), -1);
+    json_decref(d);
+}
+
+static void test_ack_events(void **state)
+{
+    (void)state;
+    struct escalate_ack a = {.ref = "R48-7K2M-9QXD-4HV3",
+                             .party = "bank:SOGEFRPP",
+                             .role = "creditor_bank",
+                             .status = "funds_frozen",
+                             .amount_minor = 980000,
+                             .currency = "EUR",
+                             .note = "Bloqués.\n2 700 € déjà retirés.",
+                             .party_ref = "SG-1",
+                             .at = T0};
+    struct escalate_event e;
+    assert_int_equal(escalate_acknowledged(&a, &e), 0);
+    assert_string_equal(e.topic, TOPIC_CASE_EVENTS);
+    assert_string_equal(e.type, "case.acknowledged");
+    assert_string_equal(e.key, a.ref);
+    json_t *p = parse(&e);
+    assert_string_equal(str(p, "status", NULL), "funds_frozen");
+    assert_string_equal(str(p, "amount", "value"), "9800.00");
+    assert_string_equal(str(p, "note", NULL), a.note);
+    assert_string_equal(str(p, "at", NULL), "2026-03-28T09:00:00Z");
+    json_decref(p);
+    escalate_events_free(&e, 1);
+
+    a.amount_minor = 0;
+    a.note = a.party_ref = NULL;
+    json_t *o = escalate_ack_json(&a);
+    assert_null(json_object_get(o, "amount"));
+    assert_null(json_object_get(o, "note"));
+    assert_int_equal(json_object_size(o), 5); /* ref, party, role, status, at */
+    json_decref(o);
+
+    assert_int_equal(escalate_resolved(a.ref, "no_recovery", T0, &e), 0);
+    assert_string_equal(e.type, "case.resolved");
+    p = parse(&e);
+    assert_string_equal(str(p, "reason", NULL), "no_recovery");
+    json_decref(p);
+    escalate_events_free(&e, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_addressees),
+        cmocka_unit_test(test_role_names),
+        cmocka_unit_test(test_reminder_events),
+        cmocka_unit_test(test_critical_unknown_bank_national),
+        cmocka_unit_test(test_card_case),
+        cmocka_unit_test(test_expiry_and_alert),
+        cmocka_unit_test(test_ack_events),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
