@@ -8,9 +8,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -23,10 +23,12 @@
 #include "db.h"
 #include "deliver.h"
 #include "destinations.h"
+#include "dlq.h"
 #include "http.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "ordering.h"
 #include "postal.h"
 #include "retry.h"
 #include "routing.h"
@@ -38,7 +40,6 @@
 #define TOPIC_POLICE  "relay48.escalations.police.v1"
 #define TOPIC_DLQ     "relay48.deliveries.dlq.v1"
 #define CHAIN_BUCKETS 8192
-#define ORIGINAL_MAX  (1024 * 1024) /* bytes of a source value kept in a dead letter */
 #define DLQ_RETRY_MS  1000
 #define STATS_MS      5000
 
@@ -53,7 +54,6 @@ enum job_state {
 };
 
 struct part;
-struct chain;
 
 struct job {
     struct conn *c;
@@ -62,8 +62,7 @@ struct job {
     int64_t offset;
     int32_t partition;
     struct job *part_prev, *part_next; /* live jobs of the partition */
-    struct chain *chain;
-    struct job *chain_next;
+    struct ordering_item ord;          /* its place in its case's chain */
     enum job_state state;
     char *key;
     size_t key_len;
@@ -90,20 +89,11 @@ struct job {
     int abandoned; /* handed back: freed once nothing refers to it */
 };
 
-struct chain {
-    char key[96]; /* Kafka key "|" case ref */
-    struct job *head, *tail;
-    struct chain *next;
-};
-
 struct part {
     char topic[128];
     int32_t partition;
-    int64_t *offsets;
-    unsigned char *done;
-    size_t cap, head, count;
-    uint64_t head_seq;
-    int64_t stored; /* next offset stored, -1: none */
+    struct ordering_window *win; /* offsets read: which may be stored */
+    int64_t stored;              /* next offset stored, -1: none */
     struct job *jobs;
     struct part *next;
 };
@@ -123,7 +113,7 @@ struct conn {
     struct deliver *deliver;
     struct http_server *http;
     struct part *parts;
-    struct chain *chains[CHAIN_BUCKETS];
+    struct ordering_chains *chains; /* per (key, case): only the head is attempted */
     struct retry_policy policy;
     size_t pending;
     size_t dlq_outstanding;
@@ -250,6 +240,11 @@ static struct part *part_get(struct conn *c, const char *topic, int32_t partitio
     p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
+    p->win = ordering_window_new();
+    if (!p->win) {
+        free(p);
+        return NULL;
+    }
     snprintf(p->topic, sizeof(p->topic), "%s", topic);
     p->partition = partition;
     p->stored = -1;
@@ -258,50 +253,10 @@ static struct part *part_get(struct conn *c, const char *topic, int32_t partitio
     return p;
 }
 
-/* Append a read offset; its sequence number in *seq. */
-static int part_push(struct part *p, int64_t offset, uint64_t *seq)
-{
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        int64_t *o = malloc(cap * sizeof(*o));
-        unsigned char *d = malloc(cap);
-        if (!o || !d) {
-            free(o);
-            free(d);
-            return -1;
-        }
-        for (size_t i = 0; i < p->count; i++) {
-            o[i] = p->offsets[(p->head + i) % p->cap];
-            d[i] = p->done[(p->head + i) % p->cap];
-        }
-        free(p->offsets);
-        free(p->done);
-        p->offsets = o;
-        p->done = d;
-        p->cap = cap;
-        p->head = 0;
-    }
-    size_t at = (p->head + p->count) % p->cap;
-    p->offsets[at] = offset;
-    p->done[at] = 0;
-    *seq = p->head_seq + p->count;
-    p->count++;
-    return 0;
-}
-
 /* seq is finished: store the offset after the longest finished prefix. */
 static void part_done(struct conn *c, struct part *p, uint64_t seq)
 {
-    if (seq < p->head_seq || seq >= p->head_seq + p->count)
-        return;
-    p->done[(p->head + (seq - p->head_seq)) % p->cap] = 1;
-    int64_t next = -1;
-    while (p->count > 0 && p->done[p->head]) {
-        next = p->offsets[p->head] + 1;
-        p->head = (p->head + 1) % p->cap;
-        p->head_seq++;
-        p->count--;
-    }
+    int64_t next = ordering_window_done(p->win, seq);
     if (next < 0)
         return;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
@@ -315,6 +270,12 @@ static void part_done(struct conn *c, struct part *p, uint64_t seq)
         log_warn("connector.store_failed", "partition %d offset %" PRId64 ": %s", p->partition,
                  next, rd_kafka_err2str(err ? err : l->elems[0].err));
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void part_free(struct part *p)
+{
+    ordering_window_free(p->win);
+    free(p);
 }
 
 static void part_link(struct part *p, struct job *j)
@@ -342,73 +303,7 @@ static void part_unlink(struct job *j)
     j->part = NULL;
 }
 
-/* ---- chains: one case, one destination, in order ------------------------------------ */
-
-static uint32_t hash_str(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-/* Append j to its chain; 1 when it is the head (its turn). */
-static int chain_add(struct conn *c, struct job *j, const char *key)
-{
-    struct chain **b = &c->chains[hash_str(key) % CHAIN_BUCKETS];
-    struct chain *ch = *b;
-    while (ch && strcmp(ch->key, key) != 0)
-        ch = ch->next;
-    if (!ch) {
-        ch = calloc(1, sizeof(*ch));
-        if (!ch)
-            return -1;
-        snprintf(ch->key, sizeof(ch->key), "%s", key);
-        ch->next = *b;
-        *b = ch;
-    }
-    j->chain = ch;
-    j->chain_next = NULL;
-    if (ch->tail)
-        ch->tail->chain_next = j;
-    else
-        ch->head = j;
-    ch->tail = j;
-    return ch->head == j;
-}
-
-/* Take j out of its chain; the job whose turn comes next, or NULL. */
-static struct job *chain_remove(struct conn *c, struct job *j)
-{
-    struct chain *ch = j->chain;
-    if (!ch)
-        return NULL;
-    j->chain = NULL;
-    struct job *prev = NULL, *x = ch->head;
-    while (x && x != j) {
-        prev = x;
-        x = x->chain_next;
-    }
-    if (!x)
-        return NULL;
-    int was_head = prev == NULL;
-    if (prev)
-        prev->chain_next = j->chain_next;
-    else
-        ch->head = j->chain_next;
-    if (ch->tail == j)
-        ch->tail = prev;
-    j->chain_next = NULL;
-    if (!ch->head) {
-        struct chain **b = &c->chains[hash_str(ch->key) % CHAIN_BUCKETS];
-        while (*b != ch)
-            b = &(*b)->next;
-        *b = ch->next;
-        free(ch);
-        return NULL;
-    }
-    return was_head ? ch->head : NULL;
-}
+#define JOB_OF(item) ((struct job *)(void *)((char *)(item)-offsetof(struct job, ord)))
 
 /* ---- jobs ---------------------------------------------------------------------------- */
 
@@ -431,7 +326,8 @@ static void pending_changed(struct conn *c);
 static void job_finish(struct job *j)
 {
     struct conn *c = j->c;
-    struct job *next = chain_remove(c, j);
+    struct ordering_item *n = ordering_chains_remove(c->chains, &j->ord);
+    struct job *next = n ? JOB_OF(n) : NULL;
     struct part *p = j->part;
     if (p) {
         part_unlink(j);
@@ -457,7 +353,7 @@ static void job_abandon(struct job *j)
     }
     if (j->timer)
         event_del(j->timer);
-    (void)chain_remove(c, j);
+    (void)ordering_chains_remove(c->chains, &j->ord);
     part_unlink(j);
     c->pending--;
     j->abandoned = 1;
@@ -490,88 +386,31 @@ static void job_retry_at(struct job *j, int64_t at_ms)
 
 /* ---- dead letters ---------------------------------------------------------------------- */
 
-/* A stable UUID for the dead letter of one source record: produced again
- * after a crash, it carries the same ce_id. */
-static void dlq_event_id(const struct job *j, const char *topic, char out[37])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    char in[256];
-    int n =
-        snprintf(in, sizeof(in), "delivery.failed|%s|%d|%" PRId64, topic, j->partition, j->offset);
-    EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
-    md[6] = (unsigned char)((md[6] & 0x0f) | 0x80); /* version 8: custom */
-    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80); /* RFC 9562 variant */
-    static const char hex[] = "0123456789abcdef";
-    int o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[md[i] >> 4];
-        out[o++] = hex[md[i] & 15];
-    }
-    out[o] = '\0';
-}
-
-static int valid_uuid(const char *s)
-{
-    if (strlen(s) != 36)
-        return 0;
-    for (int i = 0; i < 36; i++) {
-        char ch = s[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (ch != '-')
-                return 0;
-        } else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int dlq_produce(struct job *j)
 {
     struct conn *c = j->c;
     char at[TIMEUTIL_UTC_SIZE], id[37];
-    if (rfc3339_format_utc(now_ms() / 1000, at, sizeof(at)) != 0)
+    int64_t now_s = now_ms() / 1000;
+    struct dlq_source src = {.topic = c->topic,
+                             .partition = j->partition,
+                             .offset = j->offset,
+                             .type = j->ce_type,
+                             .event_id = j->ce_id,
+                             .destination = j->party,
+                             .reason = j->dlq_reason,
+                             .attempts = j->attempts,
+                             .last_status = j->last_status,
+                             .last_error = j->last_error,
+                             .last_answer = j->last_answer,
+                             .original = j->ev,
+                             .value = j->value,
+                             .value_len = j->value_len};
+    char *text = dlq_build(&src, now_s);
+    if (!text || rfc3339_format_utc(now_s, at, sizeof(at)) != 0) {
+        free(text);
         return -1;
-    json_t *d = json_object();
-    if (!d)
-        return -1;
-    int bad =
-        json_object_set_new(d, "source_topic", json_string(c->topic)) ||
-        json_object_set_new(d, "source_partition", json_integer(j->partition)) ||
-        json_object_set_new(d, "source_offset", json_integer(j->offset)) ||
-        json_object_set_new(d, "event_id", json_string(valid_uuid(j->ce_id) ? j->ce_id : "")) ||
-        json_object_set_new(d, "destination", json_string(j->party)) ||
-        json_object_set_new(d, "reason", json_string(j->dlq_reason)) ||
-        json_object_set_new(d, "attempts", json_integer(j->attempts)) ||
-        json_object_set_new(d, "at", json_string(at));
-    if (!bad && *j->ce_type)
-        bad = json_object_set_new(d, "source_type", json_string(j->ce_type));
-    if (!bad && j->last_status >= 100 && j->last_status <= 599)
-        bad = json_object_set_new(d, "last_status", json_integer(j->last_status));
-    if (!bad && *j->last_error)
-        bad = json_object_set_new(d, "last_error", json_string(j->last_error));
-    if (!bad && *j->last_answer)
-        bad = json_object_set_new(d, "last_answer", json_string(j->last_answer));
-    if (!bad && j->ev) {
-        bad = json_object_set_new(d, "original", json_incref(j->ev));
-    } else if (!bad) {
-        /* Not a JSON object: its bytes, base64, within the bound. */
-        size_t n = j->value_len < ORIGINAL_MAX ? j->value_len : ORIGINAL_MAX;
-        char *b64 = malloc(4 * ((n + 2) / 3) + 1);
-        if (b64)
-            EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)j->value, (int)n);
-        bad = !b64 || json_object_set_new(d, "original", json_object()) ||
-              json_object_set_new(d, "original_base64", json_string(b64));
-        free(b64);
     }
-    char *text = bad ? NULL : json_dumps(d, JSON_COMPACT);
-    json_decref(d);
-    if (!text)
-        return -1;
-    dlq_event_id(j, c->topic, id);
+    dlq_event_id(c->topic, j->partition, j->offset, id);
     rd_kafka_resp_err_t err = rd_kafka_producev(
         kafka_handle(c->dlq), RD_KAFKA_V_TOPIC(TOPIC_DLQ), RD_KAFKA_V_KEY(j->key, j->key_len),
         RD_KAFKA_V_VALUE(text, strlen(text)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
@@ -907,7 +746,7 @@ static void job_accept(struct conn *c, const rd_kafka_message_t *m)
         j->key = malloc(m->key_len + 1);
         j->value = malloc(m->len + 1);
     }
-    if (!p || !j || !j->key || !j->value || part_push(p, m->offset, &j->seq) != 0) {
+    if (!p || !j || !j->key || !j->value || ordering_window_push(p->win, m->offset, &j->seq) != 0) {
         /* Not stored: the group delivers it again after a restart. */
         log_error("connector.oom", "partition %d offset %" PRId64 " left for a restart",
                   m->partition, m->offset);
@@ -990,10 +829,10 @@ static void job_accept(struct conn *c, const rd_kafka_message_t *m)
         job_dlq(j, "no_destination");
         return;
     }
-    char chain_key[96];
+    char chain_key[ORDERING_KEY_MAX];
     snprintf(chain_key, sizeof(chain_key), "%.*s|%s", (int)(j->key_len > 40 ? 40 : j->key_len),
              j->key, j->ref);
-    int head = chain_add(c, j, chain_key);
+    int head = ordering_chains_add(c->chains, chain_key, &j->ord);
     if (head < 0) {
         job_abandon(j);
         return;
@@ -1121,9 +960,7 @@ static void part_revoke(struct conn *c, const char *topic, int32_t partition)
     while (p->jobs)
         job_abandon(p->jobs);
     *pp = p->next;
-    free(p->offsets);
-    free(p->done);
-    free(p);
+    part_free(p);
 }
 
 /* Loop thread, from rd_kafka_consumer_poll or rd_kafka_consumer_close. */
@@ -1316,7 +1153,8 @@ static void update_gauges(struct conn *c)
                 RD_KAFKA_RESP_ERR_NO_ERROR ||
             hi <= 0)
             continue;
-        int64_t from = p->stored >= 0 ? p->stored : (p->count ? p->offsets[p->head] : hi);
+        int64_t first = ordering_window_first(p->win);
+        int64_t from = first >= 0 ? first : p->stored >= 0 ? p->stored : hi;
         if (hi > from)
             lag += hi - from;
     }
@@ -1466,9 +1304,13 @@ int connector_run(struct config *cfg, const char *cfg_path, enum connector_role 
         return 1;
     }
     c.base = event_base_new();
-    if (!c.base) {
-        log_error("connector.start_failed", "event_base_new failed");
+    c.chains = ordering_chains_new(CHAIN_BUCKETS);
+    if (!c.base || !c.chains) {
+        log_error("connector.start_failed", "out of memory");
         OPENSSL_cleanse(key, sizeof(key));
+        ordering_chains_free(c.chains);
+        if (c.base)
+            event_base_free(c.base);
         return 1;
     }
     struct db_options dbo = {.conninfo = cfg->database_url,
@@ -1602,9 +1444,7 @@ done:
             struct part *next = p->next;
             while (p->jobs)
                 job_abandon(p->jobs);
-            free(p->offsets);
-            free(p->done);
-            free(p);
+            part_free(p);
             p = next;
         }
         c.parts = NULL;
@@ -1624,13 +1464,7 @@ done:
     deliver_free(c.deliver);
     destinations_free(c.dests);
     db_free(c.db);
-    for (size_t b = 0; b < CHAIN_BUCKETS; b++) {
-        for (struct chain *ch = c.chains[b]; ch;) {
-            struct chain *next = ch->next;
-            free(ch);
-            ch = next;
-        }
-    }
+    ordering_chains_free(c.chains);
     if (c.wake[0] >= 0)
         close(c.wake[0]);
     if (c.wake[1] >= 0)
