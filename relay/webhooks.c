@@ -19,61 +19,13 @@
 #include "http.h"
 #include "intake.h"
 #include "log.h"
+#include "jsontree.h"
 #include "metrics.h"
 #include "problem.h"
 #include "sign.h"
 #include "timeutil.h"
 
 /* ---- pure ---------------------------------------------------------------------------- */
-
-static void wipe_tree(json_t *j)
-{
-    const char *key;
-    json_t *v;
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        json_object_foreach(j, key, v) wipe_tree(v);
-        break;
-    case JSON_ARRAY:
-        for (size_t i = 0; i < json_array_size(j); i++)
-            wipe_tree(json_array_get(j, i));
-        break;
-    case JSON_STRING:
-        explicit_bzero((char *)json_string_value(j), json_string_length(j));
-        break;
-    case JSON_INTEGER:
-        (void)json_integer_set(j, 0);
-        break;
-    case JSON_REAL:
-        (void)json_real_set(j, 0);
-        break;
-    default:
-        break;
-    }
-}
-
-static int depth_ok(json_t *j, int level)
-{
-    if (!json_is_object(j) && !json_is_array(j))
-        return 1;
-    if (level > WEBHOOKS_MAX_DEPTH)
-        return 0;
-    const char *key;
-    json_t *v;
-    if (json_is_object(j)) {
-        json_object_foreach(j, key, v)
-        {
-            if (!depth_ok(v, level + 1))
-                return 0;
-        }
-    } else {
-        for (size_t i = 0; i < json_array_size(j); i++) {
-            if (!depth_ok(json_array_get(j, i), level + 1))
-                return 0;
-        }
-    }
-    return 1;
-}
 
 static void add_error(json_t *errors, const char *pointer, const char *code, const char *detail)
 {
@@ -82,30 +34,6 @@ static void add_error(json_t *errors, const char *pointer, const char *code, con
         json_object_set_new(e, "detail", json_string(detail));
     if (e)
         json_array_append_new(errors, e);
-}
-
-/* The pointer of member `key` of the body's root ("/" + the name, escaped as
- * RFC 6901 says): "" (the whole body) when the name, or the pointer, looks
- * like a card number (it is never repeated) or is too long for a pointer. */
-static void member_pointer(const char *key, char *out, size_t out_size)
-{
-    size_t n = 0;
-    out[0] = '\0';
-    if (card_looks_like_pan(key) || strlen(key) > 200 || out_size < 2 * 200 + 2)
-        return;
-    out[n++] = '/';
-    for (const char *k = key; *k; k++) {
-        if (*k == '~' || *k == '/') {
-            out[n++] = '~';
-            out[n++] = *k == '~' ? '0' : '1';
-        } else {
-            out[n++] = *k;
-        }
-    }
-    out[n] = '\0';
-    /* Escaping can make one: "/" + "1497..." is "~1497...". */
-    if (card_looks_like_pan(out))
-        out[0] = '\0';
 }
 
 static const char *const type_names[] = {"fraud_report.created", "case.acknowledged"};
@@ -180,7 +108,7 @@ int webhooks_event_parse(const char *body, size_t len, int64_t now,
     if (!root)
         return -2;
     int rc = -2;
-    if (!json_is_object(root) || !depth_ok(root, 1))
+    if (!json_is_object(root) || !jsontree_depth_ok(root, WEBHOOKS_MAX_DEPTH))
         goto done;
     size_t before = json_array_size(errors);
     const char *key;
@@ -189,7 +117,7 @@ int webhooks_event_parse(const char *body, size_t len, int64_t now,
     {
         if (strcmp(key, "type") && strcmp(key, "timestamp") && strcmp(key, "data")) {
             char ptr[404];
-            member_pointer(key, ptr, sizeof(ptr));
+            jsontree_member_pointer(key, ptr, sizeof(ptr));
             add_error(errors, ptr, "unknown_field", "An event holds type, timestamp and data.");
         }
     }
@@ -239,7 +167,7 @@ int webhooks_event_parse(const char *body, size_t len, int64_t now,
         rc = 0;
     }
 done:
-    wipe_tree(root);
+    jsontree_wipe(root);
     json_decref(root);
     return rc;
 }
