@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "config.h"
 #include "db.h"
 #include "keys.h"
@@ -110,14 +111,6 @@ void banks_secret_aad(const char *bic, char *out, size_t out_size)
 
 /* ---- command line ------------------------------------------------------------- */
 
-static void pq_err(char *errstr, size_t errstr_size, const char *what, const char *msg)
-{
-    snprintf(errstr, errstr_size, "%s: %s", what, msg);
-    char *nl = strchr(errstr, '\n');
-    if (nl)
-        *nl = '\0';
-}
-
 static void to_hex(const unsigned char *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
@@ -189,7 +182,7 @@ int banks_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char 
                      "it a new secret)",
                      bic, bic);
         else
-            pq_err(errstr, errstr_size, "cannot register the bank", PQresultErrorMessage(r));
+            cli_pq_error(errstr, errstr_size, "cannot register the bank", PQresultErrorMessage(r));
         OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
         rc = -1;
     }
@@ -205,7 +198,7 @@ static int tx_step(PGconn *c, const char *sql, int n, const char *const *params,
 {
     PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != want) {
-        pq_err(errstr, errstr_size, what, PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, what, PQresultErrorMessage(r));
         PQclear(r);
         PQclear(PQexec(c, "ROLLBACK"));
         return -1;
@@ -283,7 +276,7 @@ int banks_set_disabled(PGconn *c, const char *bic_in, int disabled, char *errstr
                                           " WHERE bic = $1 AND disabled_at IS NOT NULL",
                                1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        pq_err(errstr, errstr_size, "cannot change the bank", PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, "cannot change the bank", PQresultErrorMessage(r));
         PQclear(r);
         return -1;
     }
@@ -294,21 +287,13 @@ int banks_set_disabled(PGconn *c, const char *bic_in, int disabled, char *errstr
     r = PQexecParams(c, "SELECT 1 FROM banks WHERE bic = $1", 1, NULL, params, NULL, NULL, 0);
     int rc = -1;
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        pq_err(errstr, errstr_size, "cannot change the bank", PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, "cannot change the bank", PQresultErrorMessage(r));
     else if (PQntuples(r) == 1)
         rc = 1;
     else
         snprintf(errstr, errstr_size, "no bank %s (relay48 bank list)", bic);
     PQclear(r);
     return rc;
-}
-
-static size_t text_width(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
 }
 
 int banks_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
@@ -325,31 +310,11 @@ int banks_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
            " '-')"
            " FROM banks b ORDER BY b.bic");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        pq_err(errstr, errstr_size, "cannot list the banks", PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, "cannot list the banks", PQresultErrorMessage(r));
         PQclear(r);
         return -1;
     }
-    int rows = PQntuples(r);
-    size_t width[COLS];
-    for (int f = 0; f < COLS; f++) {
-        width[f] = text_width(head[f]);
-        for (int i = 0; i < rows; i++) {
-            size_t w = text_width(PQgetvalue(r, i, f));
-            if (w > width[f])
-                width[f] = w;
-        }
-    }
-    for (int i = -1; i < rows; i++) {
-        for (int f = 0; f < COLS; f++) {
-            const char *v = i < 0 ? head[f] : PQgetvalue(r, i, f);
-            fputs(v, out);
-            if (f < COLS - 1) {
-                for (size_t k = text_width(v); k < width[f] + 2; k++)
-                    fputc(' ', out);
-            }
-        }
-        fputc('\n', out);
-    }
+    cli_print_table(out, r, head, COLS);
     PQclear(r);
     return 0;
 }
@@ -480,7 +445,7 @@ int banks_main(const struct config *cfg, int argc, char **argv)
     int rc = 1;
     PGconn *c = PQconnectdb(cfg->database_url);
     if (PQstatus(c) != CONNECTION_OK) {
-        pq_err(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
+        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
         fprintf(stderr, "relay48 bank %s: %s\n", sub, err);
         goto done;
     }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "db.h"
 #include "iban.h"
 #include "log.h"
@@ -507,15 +508,6 @@ void keys_cache_free(struct keys_cache *c)
 
 /* ---- command line ------------------------------------------------------------ */
 
-/* First line of a libpq message, for one-line CLI errors. */
-static void pq_err(char *errstr, size_t errstr_size, const char *what, const char *msg)
-{
-    snprintf(errstr, errstr_size, "%s: %s", what, msg);
-    char *nl = strchr(errstr, '\n');
-    if (nl)
-        *nl = '\0';
-}
-
 int keys_create(PGconn *c, const char *party, const char *role, char *key_out, size_t n,
                 char id_out[KEYS_ID_LEN + 1], char *errstr, size_t errstr_size)
 {
@@ -553,7 +545,7 @@ int keys_create(PGconn *c, const char *party, const char *role, char *key_out, s
             PQclear(r);
             return 0;
         }
-        pq_err(errstr, errstr_size, "cannot store the key", PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, "cannot store the key", PQresultErrorMessage(r));
         PQclear(r);
         OPENSSL_cleanse(key_out, n);
         id_out[0] = '\0';
@@ -597,7 +589,7 @@ int keys_revoke(PGconn *c, const char *arg, char *errstr, size_t errstr_size)
                                "WHERE id = $1 AND revoked_at IS NULL",
                                1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        pq_err(errstr, errstr_size, "cannot revoke", PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, "cannot revoke", PQresultErrorMessage(r));
         PQclear(r);
         return -1;
     }
@@ -608,23 +600,13 @@ int keys_revoke(PGconn *c, const char *arg, char *errstr, size_t errstr_size)
     r = PQexecParams(c, "SELECT 1 FROM api_keys WHERE id = $1", 1, NULL, params, NULL, NULL, 0);
     int rc = -1;
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        pq_err(errstr, errstr_size, "cannot revoke", PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, "cannot revoke", PQresultErrorMessage(r));
     else if (PQntuples(r) == 1)
         rc = 1;
     else
         snprintf(errstr, errstr_size, "no key with id %s", id);
     PQclear(r);
     return rc;
-}
-
-/* Columns a UTF-8 string takes on a terminal: its code points (the names
- * listed are Latin text; wide characters are not worth a table here). */
-static size_t text_width(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
 }
 
 int keys_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
@@ -637,31 +619,11 @@ int keys_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
                   " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-')"
                   " FROM api_keys ORDER BY created_at, id");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        pq_err(errstr, errstr_size, "cannot list the keys", PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, "cannot list the keys", PQresultErrorMessage(r));
         PQclear(r);
         return -1;
     }
-    int rows = PQntuples(r);
-    size_t width[5];
-    for (int f = 0; f < 5; f++) {
-        width[f] = text_width(head[f]);
-        for (int i = 0; i < rows; i++) {
-            size_t w = text_width(PQgetvalue(r, i, f));
-            if (w > width[f])
-                width[f] = w;
-        }
-    }
-    for (int i = -1; i < rows; i++) {
-        for (int f = 0; f < 5; f++) {
-            const char *v = i < 0 ? head[f] : PQgetvalue(r, i, f);
-            fputs(v, out);
-            if (f < 4) {
-                for (size_t k = text_width(v); k < width[f] + 2; k++)
-                    fputc(' ', out);
-            }
-        }
-        fputc('\n', out);
-    }
+    cli_print_table(out, r, head, 5);
     PQclear(r);
     return 0;
 }
@@ -713,7 +675,7 @@ static int keys_verify(const char *conninfo, int refresh_ms)
      * JSON log lines of a daemon would be noise. */
     PGconn *probe = PQconnectdb(conninfo);
     if (PQstatus(probe) != CONNECTION_OK) {
-        pq_err(err, sizeof(err), "cannot connect to the database", PQerrorMessage(probe));
+        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(probe));
         fprintf(stderr, "relay48 key verify: %s\n", err);
         PQfinish(probe);
         return 1;
@@ -870,7 +832,7 @@ int keys_main(const char *conninfo, int argc, char **argv)
 
     PGconn *c = PQconnectdb(conninfo);
     if (PQstatus(c) != CONNECTION_OK) {
-        pq_err(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
+        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
         fprintf(stderr, "relay48 key %s: %s\n", sub, err);
         PQfinish(c);
         return 1;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "config.h"
 #include "postal.h"
 #include "routing.h"
@@ -70,12 +71,6 @@ void units_secret_aad(int64_t id, char *out, size_t out_size)
 }
 
 /* ---- command line ------------------------------------------------------------ */
-
-static void pq_err(char *errstr, size_t errstr_size, const char *what, const char *msg)
-{
-    snprintf(errstr, errstr_size, "%s: %s", what, msg);
-    errstr[strcspn(errstr, "\n")] = '\0';
-}
 
 static void to_hex(const unsigned char *in, size_t n, char *out)
 {
@@ -145,7 +140,7 @@ int units_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char 
     /* The id first: the sealed secret is bound to it. */
     PGresult *r = PQexec(c, "SELECT nextval('police_units_id_seq')");
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        pq_err(errstr, errstr_size, "cannot register the unit", PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, "cannot register the unit", PQresultErrorMessage(r));
         PQclear(r);
         return -1;
     }
@@ -164,7 +159,7 @@ int units_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char 
                      7, NULL, params, NULL, NULL, 0);
     int rc = 0;
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        pq_err(errstr, errstr_size, "cannot register the unit", PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, "cannot register the unit", PQresultErrorMessage(r));
         OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
         rc = -1;
     }
@@ -178,7 +173,7 @@ static int exec_ok(PGconn *c, const char *sql, int n, const char *const *params,
 {
     PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != want) {
-        pq_err(errstr, errstr_size, "database", PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, "database", PQresultErrorMessage(r));
         PQclear(r);
         return -1;
     }
@@ -279,14 +274,6 @@ int units_set_disabled(PGconn *c, int64_t id, int disabled, char *errstr, size_t
     return -1;
 }
 
-static size_t text_width(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
 int units_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
 {
     enum { COLS = 8 };
@@ -303,31 +290,11 @@ int units_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
            "u.id AND g.endpoint = u.endpoint) THEN 'gone (410)' ELSE 'enabled' END"
            " FROM police_units u ORDER BY u.departement, u.id");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        pq_err(errstr, errstr_size, "cannot list the units", PQresultErrorMessage(r));
+        cli_pq_error(errstr, errstr_size, "cannot list the units", PQresultErrorMessage(r));
         PQclear(r);
         return -1;
     }
-    int rows = PQntuples(r);
-    size_t width[COLS];
-    for (int f = 0; f < COLS; f++) {
-        width[f] = text_width(head[f]);
-        for (int i = 0; i < rows; i++) {
-            size_t w = text_width(PQgetvalue(r, i, f));
-            if (w > width[f])
-                width[f] = w;
-        }
-    }
-    for (int i = -1; i < rows; i++) {
-        for (int f = 0; f < COLS; f++) {
-            const char *v = i < 0 ? head[f] : PQgetvalue(r, i, f);
-            fputs(v, out);
-            if (f < COLS - 1) {
-                for (size_t k = text_width(v); k < width[f] + 2; k++)
-                    fputc(' ', out);
-            }
-        }
-        fputc('\n', out);
-    }
+    cli_print_table(out, r, head, COLS);
     PQclear(r);
     return 0;
 }
@@ -466,7 +433,7 @@ int units_main(const struct config *cfg, int argc, char **argv)
     int rc = 1;
     PGconn *c = PQconnectdb(cfg->database_url);
     if (PQstatus(c) != CONNECTION_OK) {
-        pq_err(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
+        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
         fprintf(stderr, "relay48 unit %s: %s\n", sub, err);
         goto done;
     }
