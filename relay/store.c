@@ -20,55 +20,78 @@ static const char sql_mule[] =
     "INSERT INTO mule_accounts (iban) SELECT DISTINCT x FROM unnest($1::text[]) AS x ORDER BY 1 "
     "ON CONFLICT (iban) DO UPDATE SET last_seen_at = now()";
 
-/* One case in one statement: links, idempotency key, case, mule link,
- * milestones, outbox. Returns whether it inserted, the linked cases, the
- * outbox rows written, and an earlier Idempotency-Key row if one was
- * visible. */
-static const char sql_case[] =
-    "WITH linked AS ("
-    "  SELECT coalesce(array_agg(l.ref ORDER BY l.id), '{}'::text[]) AS refs FROM ("
-    "    SELECT c.id, c.ref FROM mule_links ml JOIN cases c ON c.id = ml.case_id"
-    "    WHERE $14::text IS NOT NULL AND ml.iban = $14::text AND c.state = 'open'"
-    "      AND c.ref <> $1::text ORDER BY c.id LIMIT 100) AS l),"
+/* Every case of a batch in one statement: the parameters are arrays with one
+ * element a case ($k holds what a case's parameter k was: see
+ * store_submit), unnested WITH ORDINALITY. It writes the idempotency keys,
+ * cases, mule links, milestones, outbox rows and addressees, and returns one
+ * row a case, in order: whether it inserted, the linked cases, the outbox
+ * rows written, and an earlier Idempotency-Key row if one was visible.
+ * Statement snapshots do not see their own inserts, so a batch never holds
+ * two cases with the same beneficiary IBAN or Idempotency-Key (kick() ends
+ * a batch before the second), and what one case sees of the others is what
+ * it would see in a transaction of its own. */
+static const char sql_cases[] =
+    "WITH i AS ("
+    "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "    $6::text[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::bigint[],"
+    "    $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],"
+    "    $17::text[], $18::text[], $19::text[], $20::text[], $21::jsonb[], $22::jsonb[],"
+    "    $23::jsonb[], $24::jsonb[], $25::text[], $26::text[], $27::text[], $28::jsonb[],"
+    "    $29::text[], $30::text[], $31::text[], $32::text[]) WITH ORDINALITY AS i(ref, kind,"
+    "    channel, submitted_by, rail, window_state, start_at, received_at, deadline_at,"
+    "    amount_minor, currency, debtor_iban, debtor_bic, creditor_iban, creditor_bic, card_bin,"
+    "    card_last4, receipt, scenario, departement, flags, details, milestones, events,"
+    "    idem_party, idem_key, idem_hash, response, p0, p1, p2, p3, ord)),"
+    /* Driven from the beneficiary's links, never from the open cases: the
+     * fence (LATERAL ... OFFSET 0) keeps a generic plan made on empty
+     * tables from scanning every open case for each report. */
+    " linked AS ("
+    "  SELECT i.ord, coalesce((SELECT array_agg(l.ref ORDER BY l.id) FROM ("
+    "    SELECT ml.case_id AS id, c.ref FROM mule_links ml CROSS JOIN LATERAL ("
+    "      SELECT x.ref FROM cases x WHERE x.id = ml.case_id AND x.state = 'open'"
+    "        AND x.ref <> i.ref OFFSET 0) AS c"
+    "    WHERE ml.iban = i.creditor_iban ORDER BY ml.case_id LIMIT 100) AS l),"
+    "    '{}'::text[]) AS refs,"
+    "    ARRAY(SELECT f FROM unnest(ARRAY['linked_iban', 'police_escalation']) AS f"
+    "      WHERE NOT i.flags ? f) AS new_flags"
+    "  FROM i),"
     " idem AS ("
     "  INSERT INTO idempotency_keys (party, key, request_hash, case_ref, response)"
-    "  SELECT $25::text, $26::text, decode($27::text, 'hex'), $1::text,"
-    "    CASE WHEN cardinality(linked.refs) = 0 THEN $28::jsonb ELSE"
-    "      jsonb_set($28::jsonb, '{linked_cases}', to_jsonb(linked.refs)) ||"
-    "      jsonb_build_object('flags', ($28::jsonb->'flags') || to_jsonb(ARRAY(SELECT f FROM"
-    "        unnest(ARRAY['linked_iban', 'police_escalation']) AS f"
-    "        WHERE NOT $21::jsonb ? f))) END"
-    "  FROM linked WHERE $26::text IS NOT NULL"
-    "  ON CONFLICT DO NOTHING RETURNING 1),"
+    "  SELECT i.idem_party, i.idem_key, decode(i.idem_hash, 'hex'), i.ref,"
+    "    CASE WHEN cardinality(l.refs) = 0 THEN i.response ELSE"
+    "      jsonb_set(i.response, '{linked_cases}', to_jsonb(l.refs)) ||"
+    "      jsonb_build_object('flags', (i.response->'flags') || to_jsonb(l.new_flags)) END"
+    "  FROM i JOIN linked l USING (ord) WHERE i.idem_key IS NOT NULL"
+    "  ON CONFLICT DO NOTHING RETURNING case_ref),"
     " ins AS ("
     "  INSERT INTO cases (ref, kind, channel, submitted_by, rail, window_state, start_at,"
     "    received_at, deadline_at, amount_minor, currency, debtor_iban, debtor_bic, creditor_iban,"
     "    creditor_bic, card_bin, card_last4, receipt, scenario, departement, flags, details)"
-    "  SELECT $1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9::timestamptz,"
-    "    $10::bigint, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-    "    ARRAY(SELECT jsonb_array_elements_text($21::jsonb)) ||"
-    "      CASE WHEN cardinality(linked.refs) > 0 THEN ARRAY(SELECT f FROM"
-    "        unnest(ARRAY['linked_iban', 'police_escalation']) AS f"
-    "        WHERE NOT $21::jsonb ? f) ELSE '{}'::text[] END,"
-    "    $22::jsonb"
-    "  FROM linked WHERE $26::text IS NULL OR EXISTS (SELECT 1 FROM idem)"
-    "  ON CONFLICT (ref) DO NOTHING RETURNING id),"
+    "  SELECT i.ref, i.kind, i.channel, i.submitted_by, i.rail, i.window_state, i.start_at,"
+    "    i.received_at, i.deadline_at, i.amount_minor, i.currency, i.debtor_iban, i.debtor_bic,"
+    "    i.creditor_iban, i.creditor_bic, i.card_bin, i.card_last4, i.receipt, i.scenario,"
+    "    i.departement, ARRAY(SELECT jsonb_array_elements_text(i.flags)) ||"
+    "      CASE WHEN cardinality(l.refs) > 0 THEN l.new_flags ELSE '{}'::text[] END,"
+    "    i.details"
+    "  FROM i JOIN linked l USING (ord)"
+    "  WHERE i.idem_key IS NULL OR i.ref IN (SELECT case_ref FROM idem)"
+    "  ON CONFLICT (ref) DO NOTHING RETURNING id, ref),"
     " link AS ("
-    "  INSERT INTO mule_links (iban, case_id) SELECT $14::text, ins.id FROM ins"
-    "  WHERE $14::text IS NOT NULL),"
+    "  INSERT INTO mule_links (iban, case_id) SELECT i.creditor_iban, ins.id"
+    "  FROM ins JOIN i USING (ref) WHERE i.creditor_iban IS NOT NULL),"
     " ms AS ("
     "  INSERT INTO milestones (case_id, name, due_at, severity, state, fired_at)"
     /* The alert fires with this commit (its events are below). */
     "  SELECT ins.id, m.name, m.due_at, m.severity,"
     "    CASE WHEN m.name = 'alert' AND m.state = 'pending' THEN 'fired' ELSE m.state END,"
-    "    CASE WHEN m.name = 'alert' AND m.state = 'pending' THEN now() END FROM ins,"
-    "    jsonb_to_recordset($23::jsonb) AS m(name text, due_at timestamptz, severity text,"
-    "    state text)),"
+    "    CASE WHEN m.name = 'alert' AND m.state = 'pending' THEN now() END"
+    "  FROM ins JOIN i USING (ref), jsonb_to_recordset(i.milestones) AS m(name text,"
+    "    due_at timestamptz, severity text, state text)),"
     " ob AS ("
     "  INSERT INTO outbox (event_id, topic, key, type, case_ref, payload)"
-    "  SELECT e.event_id, e.topic, e.key, e.type, $1::text,"
-    "    CASE WHEN cardinality(linked.refs) = 0 THEN e.payload ELSE ("
-    "      jsonb_set(e.payload::jsonb, '{linked_cases}', to_jsonb(linked.refs))"
+    "  SELECT e.event_id, e.topic, e.key, e.type, i.ref,"
+    "    CASE WHEN cardinality(l.refs) = 0 THEN e.payload ELSE ("
+    "      jsonb_set(e.payload::jsonb, '{linked_cases}', to_jsonb(l.refs))"
     "      || CASE WHEN e.payload::jsonb ? 'flags'"
     "           AND NOT (e.payload::jsonb->'flags') ? 'linked_iban'"
     "         THEN jsonb_build_object('flags', (e.payload::jsonb->'flags') ||"
@@ -78,31 +101,35 @@ static const char sql_case[] =
     "         THEN jsonb_build_object('reasons', (e.payload::jsonb->'reasons') ||"
     "           '[\"linked_iban\"]'::jsonb) ELSE '{}'::jsonb END)::text"
     "    END"
-    "  FROM ins, linked, (SELECT r.*, CASE r.idx WHEN 0 THEN $29::text WHEN 1 THEN $30::text"
-    "    WHEN 2 THEN $31::text WHEN 3 THEN $32::text END AS payload"
-    "    FROM jsonb_to_recordset($24::jsonb) AS r(idx int, event_id uuid, topic text,"
-    "    key text, type text, only_if_linked boolean)) AS e"
-    "  WHERE NOT e.only_if_linked OR cardinality(linked.refs) > 0"
-    "  RETURNING id, event_id, topic, key, CASE WHEN cardinality((SELECT refs FROM linked)) > 0"
-    "    THEN payload END AS payload),"
+    "  FROM ins JOIN i USING (ref) JOIN linked l USING (ord), LATERAL ("
+    "    SELECT r.*, CASE r.idx WHEN 0 THEN i.p0 WHEN 1 THEN i.p1 WHEN 2 THEN i.p2"
+    "      WHEN 3 THEN i.p3 END AS payload"
+    "    FROM jsonb_to_recordset(i.events) AS r(idx int, event_id uuid, topic text, key text,"
+    "      type text, only_if_linked boolean)) AS e"
+    "  WHERE NOT e.only_if_linked OR cardinality(l.refs) > 0"
+    "  RETURNING id, event_id, topic, key, case_ref, payload),"
     /* Who the alert was addressed to (sql/003_escalation.sql). */
     " ad AS ("
     "  INSERT INTO case_addressees (case_id, party, role, first_escalated_at)"
     "  SELECT DISTINCT ins.id, CASE WHEN ob.topic = 'relay48.escalations.police.v1'"
     "    THEN 'police:' ELSE 'bank:' END || ob.key,"
     "    CASE WHEN ob.topic = 'relay48.escalations.police.v1' THEN 'police'"
-    "      WHEN $2::text = 'card' THEN 'issuer_bank' WHEN ob.key = $15::text THEN 'creditor_bank'"
-    "      ELSE 'debtor_bank' END, now()"
-    "  FROM ins, ob WHERE ob.topic IN ('relay48.escalations.bank.v1',"
-    "    'relay48.escalations.police.v1') AND ob.key <> 'UNKNOWN'"
-    "  ON CONFLICT DO NOTHING)"
-    " SELECT (SELECT count(*) FROM ins)::int,"
-    "  (SELECT to_json(refs) FROM linked)::text,"
-    "  (SELECT json_agg(json_build_array(id, event_id, payload) ORDER BY id) FROM ob)::text,"
-    "  (SELECT case_ref FROM idempotency_keys WHERE party = $25::text AND key = $26::text),"
-    "  (SELECT encode(request_hash, 'hex') FROM idempotency_keys"
-    "   WHERE party = $25::text AND key = $26::text),"
-    "  (SELECT response::text FROM idempotency_keys WHERE party = $25::text AND key = $26::text)";
+    "      WHEN i.kind = 'card' THEN 'issuer_bank' WHEN ob.key = i.creditor_bic"
+    "      THEN 'creditor_bank' ELSE 'debtor_bank' END, now()"
+    "  FROM ins JOIN i USING (ref) JOIN ob ON ob.case_ref = i.ref"
+    "  WHERE ob.topic IN ('relay48.escalations.bank.v1', 'relay48.escalations.police.v1')"
+    "    AND ob.key <> 'UNKNOWN'"
+    "  ON CONFLICT DO NOTHING),"
+    " obs AS ("
+    "  SELECT ob.case_ref, json_agg(json_build_array(ob.id, ob.event_id,"
+    "    CASE WHEN cardinality(l.refs) > 0 THEN ob.payload END) ORDER BY ob.id) AS rows"
+    "  FROM ob JOIN i ON i.ref = ob.case_ref JOIN linked l USING (ord) GROUP BY ob.case_ref)"
+    " SELECT (ins.id IS NOT NULL)::int, to_json(l.refs)::text, obs.rows::text, k.case_ref,"
+    "  encode(k.request_hash, 'hex'), k.response::text"
+    " FROM i JOIN linked l USING (ord) LEFT JOIN ins USING (ref) LEFT JOIN obs ON obs.case_ref = "
+    "i.ref"
+    "  LEFT JOIN idempotency_keys k ON k.party = i.idem_party AND k.key = i.idem_key"
+    " ORDER BY i.ord";
 
 static const char sql_idem[] = "SELECT case_ref, encode(request_hash, 'hex'), response::text "
                                "FROM idempotency_keys WHERE party = $1 AND key = $2";
@@ -255,33 +282,41 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- results ------------------------------------------------------------ */
 
-static char *dup_value(PGresult *res, int col)
+static char *dup_value(PGresult *res, int row, int col)
 {
-    if (PQgetisnull(res, 0, col))
+    if (PQgetisnull(res, row, col))
         return NULL;
-    return strdup(PQgetvalue(res, 0, col));
+    return strdup(PQgetvalue(res, row, col));
 }
 
-static void on_case_result(PGresult *res, void *arg)
+/* One row a case, in the batch's order. */
+static void on_cases_result(PGresult *res, void *arg)
 {
-    struct item *it = arg;
+    struct batch *b = arg;
     if (!res)
         return; /* connection lost: the COMMIT callback decides */
     ExecStatusType st = PQresultStatus(res);
-    if (st == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        it->have_result = 1;
-        it->inserted = atoi(PQgetvalue(res, 0, 0));
-        it->linked = dup_value(res, 1);
-        it->outbox = dup_value(res, 2);
-        it->idem_ref = dup_value(res, 3);
-        it->idem_hash = dup_value(res, 4);
-        it->idem_response = dup_value(res, 5);
+    if (st == PGRES_TUPLES_OK && PQntuples(res) == b->n) {
+        int row = 0;
+        for (struct item *it = b->items; it; it = it->next, row++) {
+            it->have_result = 1;
+            it->inserted = atoi(PQgetvalue(res, row, 0));
+            it->linked = dup_value(res, row, 1);
+            it->outbox = dup_value(res, row, 2);
+            it->idem_ref = dup_value(res, row, 3);
+            it->idem_hash = dup_value(res, row, 4);
+            it->idem_response = dup_value(res, row, 5);
+        }
         return;
     }
+    /* A batch of one owns its error; a larger one is retried case by case. */
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    snprintf(it->sqlstate, sizeof(it->sqlstate), "%s", state ? state : "");
+    for (struct item *it = b->items; it; it = it->next)
+        snprintf(it->sqlstate, sizeof(it->sqlstate), "%s", state ? state : "");
     if (st != PGRES_PIPELINE_ABORTED)
-        log_warn("store.case_failed", "%s %s", it->sqlstate, PQresultErrorMessage(res));
+        log_warn("store.cases_failed", "%s %s", state ? state : "",
+                 st == PGRES_TUPLES_OK ? "wrong number of rows" : PQresultErrorMessage(res));
+    b->failed = 1;
 }
 
 static void on_begin_or_mule(PGresult *res, void *arg)
@@ -407,6 +442,43 @@ static void on_commit(PGresult *res, void *arg)
 
 /* ---- sending ------------------------------------------------------------ */
 
+/* The k-th parameter of every item as a PostgreSQL array literal: NULL, or
+ * the value double-quoted with its quotes and backslashes escaped. */
+static char *array_literal(const struct item *items, int k)
+{
+    size_t cap = 3;
+    for (const struct item *it = items; it; it = it->next) {
+        const char *v = it->params[k];
+        cap += 5; /* NULL or the quotes, and the comma */
+        for (; v && *v; v++)
+            cap += (*v == '"' || *v == '\\') ? 2 : 1;
+    }
+    char *out = malloc(cap), *o = out;
+    if (!out)
+        return NULL;
+    *o++ = '{';
+    for (const struct item *it = items; it; it = it->next) {
+        const char *v = it->params[k];
+        if (it != items)
+            *o++ = ',';
+        if (!v) {
+            memcpy(o, "NULL", 4);
+            o += 4;
+            continue;
+        }
+        *o++ = '"';
+        for (; *v; v++) {
+            if (*v == '"' || *v == '\\')
+                *o++ = '\\';
+            *o++ = *v;
+        }
+        *o++ = '"';
+    }
+    *o++ = '}';
+    *o = '\0';
+    return out;
+}
+
 static int send_batch(struct store *s, int conn, struct item *items, int n)
 {
     struct batch *b = calloc(1, sizeof(*b));
@@ -455,9 +527,14 @@ static int send_batch(struct store *s, int conn, struct item *items, int n)
         ok = db_send(db, "store_mule", NULL, 1, p, on_begin_or_mule, b) == 0;
     }
     free(ibans);
-    for (struct item *it = items; ok && it; it = it->next)
-        ok = db_send(db, "store_case", NULL, CASE_PARAMS, (const char *const *)it->params,
-                     on_case_result, it) == 0;
+    char *arrays[CASE_PARAMS] = {0};
+    for (int k = 0; ok && k < CASE_PARAMS; k++)
+        ok = (arrays[k] = array_literal(items, k)) != NULL;
+    if (ok)
+        ok = db_send(db, "store_cases", NULL, CASE_PARAMS, (const char *const *)arrays,
+                     on_cases_result, b) == 0;
+    for (int k = 0; k < CASE_PARAMS; k++)
+        free(arrays[k]);
     if (ok)
         commit_queued = ok = db_send(db, NULL, "COMMIT", 0, NULL, on_commit, b) == 0;
     if (ok && db_sync(db) != 0)
@@ -489,6 +566,25 @@ static int pick(const struct store *s, int *any_ready)
             best = i;
     }
     return best;
+}
+
+static int same(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* Whether it shares a beneficiary IBAN or an Idempotency-Key with a case of
+ * the batch that starts at first (the list up to it): one statement would
+ * not see the other's rows, so it waits for the next batch. */
+static int clashes(const struct item *first, const struct item *it)
+{
+    for (const struct item *x = first; x != it; x = x->next) {
+        if (same(x->creditor_iban, it->creditor_iban))
+            return 1;
+        if (same(x->params[25], it->params[25]) && same(x->params[24], it->params[24]))
+            return 1;
+    }
+    return 0;
 }
 
 static void kick(struct store *s)
@@ -542,7 +638,8 @@ static void kick(struct store *s)
         struct item *first = s->head, *last = first;
         int n = 1;
         if (!first->single) {
-            while (last->next && !last->next->single && n < s->opt.batch_max) {
+            while (last->next && !last->next->single && n < s->opt.batch_max &&
+                   !clashes(first, last->next)) {
                 last = last->next;
                 n++;
             }
@@ -582,7 +679,7 @@ static void kick(struct store *s)
 int store_prepare(struct db *db)
 {
     if (db_prepare(db, "store_mule", sql_mule, 1) != 0 ||
-        db_prepare(db, "store_case", sql_case, CASE_PARAMS) != 0 ||
+        db_prepare(db, "store_cases", sql_cases, CASE_PARAMS) != 0 ||
         db_prepare(db, "store_idem", sql_idem, 2) != 0)
         return -1;
     return 0;

@@ -3,8 +3,10 @@
  * cases are gathered (up to store.batch_max, or a short delay) and written
  * in one transaction in libpq pipeline mode on the loop: BEGIN, the
  * beneficiary-account upsert (locks taken in IBAN order, so concurrent
- * batches and relays cannot deadlock), one statement per case (case,
- * milestones, outbox rows, idempotency key, mule link), COMMIT, one Sync.
+ * batches and relays cannot deadlock), ONE statement for every case of the
+ * batch (its parameters are arrays: cases, milestones, outbox rows,
+ * idempotency keys, mule links, addressees), COMMIT, one Sync. Two cases
+ * naming the same beneficiary IBAN or Idempotency-Key never share a batch.
  * Each case's callback runs only after its COMMIT answered.
  *
  * Failures: a batch whose statements fail is retried one case per

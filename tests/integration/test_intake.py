@@ -186,6 +186,52 @@ def test_linked_beneficiary_iban():
     assert sql(f"SELECT count(*) FROM mule_links WHERE iban = '{mule}'") == "2"
 
 
+def test_concurrent_reports_batched_together():
+    """Many reports at once are committed in shared transactions (one
+    statement a batch): reports on one beneficiary IBAN still each see all
+    the ones committed before them, and one Idempotency-Key still makes one
+    case, however the batches fall."""
+    import threading
+    mule = fr_iban("30003")
+    k = "idem-batch-" + unique()
+    same = transfer(amount="4100.00")
+    results = {"mule": [], "idem": [], "other": []}
+    lock = threading.Lock()
+
+    def one(kind, body, headers=None):
+        s, _, r = post(body, headers)
+        with lock:
+            results[kind].append((s, r))
+
+    threads = [threading.Thread(target=one, args=("mule", transfer(amount=f"{600 + i}.00",
+                                                                     creditor_iban=mule)))
+               for i in range(10)]
+    threads += [threading.Thread(target=one, args=("idem", same, {"Idempotency-Key": k}))
+                for _ in range(6)]
+    threads += [threading.Thread(target=one, args=("other", transfer(amount=f"{900 + i}.00")))
+                for i in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(s == 201 for s, _ in results["mule"]), results["mule"]
+    assert all(s == 201 for s, _ in results["other"]), results["other"]
+    # each saw exactly the cases committed before it: 0, 1, ..., 9 links
+    mule_cases = sorted((r for _, r in results["mule"]), key=lambda r: len(r["linked_cases"]))
+    assert [len(r["linked_cases"]) for r in mule_cases] == list(range(10)), \
+        [r["linked_cases"] for r in mule_cases]
+    for i, r in enumerate(mule_cases):
+        assert r["linked_cases"] == [m["ref"] for m in mule_cases[:i]], (i, r["linked_cases"])
+    assert all(r["linked_cases"] == [] for _, r in results["other"])
+    statuses = sorted(s for s, _ in results["idem"])
+    assert statuses == [200] * 5 + [201], statuses
+    assert len({r["ref"] for _, r in results["idem"]}) == 1, results["idem"]
+    assert sql(f"SELECT count(*) FROM idempotency_keys WHERE key = '{k}'") == "1"
+    refs = ",".join(f"'{r['ref']}'" for kind in results for _, r in results[kind])
+    assert sql(f"SELECT count(DISTINCT ref) FROM cases WHERE ref IN ({refs})") == "35"
+    assert sql(f"SELECT count(*) FROM mule_links WHERE iban = '{mule}'") == "10"
+
+
 def test_full_card_number_appears_nowhere():
     pan = luhn_pan("497010")
     s, _, r = post(card(pan=pan))

@@ -42,12 +42,12 @@ RPID=$!
 trap 'kill $RPID 2>/dev/null; wait $RPID 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$RELAY48_HTTP_PORT/readyz" >/dev/null && break; sleep 0.1; done
 # warm-up: the key cache and the bank directory are loaded
-wrk -t1 -c2 -d2s -s "$HERE/post.lua" "http://127.0.0.1:$RELAY48_HTTP_PORT" -- /tmp/relay48-bench-bodies.jsonl >/dev/null
+BENCH_OFFSET=900000000 wrk -t1 -c2 -d2s -s "$HERE/post.lua" "http://127.0.0.1:$RELAY48_HTTP_PORT" -- /tmp/relay48-bench-bodies.jsonl >/dev/null
 
 count() { psql -X -qtA "$RELAY48_DATABASE_URL" -c "SELECT count(*) FROM cases"; }
 for c in 8 64; do
   before=$(count)
-  out=$(wrk -t2 -c"$c" -d"${DUR}s" --latency -s "$HERE/post.lua" \
+  out=$(BENCH_OFFSET=$((c * 10000000)) wrk -t2 -c"$c" -d"${DUR}s" --latency -s "$HERE/post.lua" \
           "http://127.0.0.1:$RELAY48_HTTP_PORT" -- /tmp/relay48-bench-bodies.jsonl)
   after=$(count)
   secs=$(echo "$out" | awk '/requests in/ {gsub("s,","",$4); print $4}')
@@ -63,7 +63,7 @@ done
 target=$(python3 -c "print(max(1, int(0.7 * $rate)))")
 pace=$(python3 -c "print(max(1, int(64 * 1000 / $target)))")
 before=$(count)
-out=$(BENCH_DELAY_MS=$pace wrk -t2 -c64 -d"${DUR}s" --latency -s "$HERE/post.lua" \
+out=$(BENCH_OFFSET=700000000 BENCH_DELAY_MS=$pace wrk -t2 -c64 -d"${DUR}s" --latency -s "$HERE/post.lua" \
         "http://127.0.0.1:$RELAY48_HTTP_PORT" -- /tmp/relay48-bench-bodies.jsonl)
 after=$(count)
 secs=$(echo "$out" | awk '/requests in/ {gsub("s,","",$4); print $4}')
