@@ -50,7 +50,7 @@ static const struct config_entry table[] = {
     {"police.threshold_minor", CONFIG_INT, OFF(police_threshold_minor), "1000000", 1,
      INT64_C(999999999999999), 0,
      "EUR amount (cents) at or above which police are alerted at intake"},
-    {"store.connections", CONFIG_INT, OFF(store_connections), "4", 1, 16, 0,
+    {"store.connections", CONFIG_INT, OFF(store_connections), "2", 1, 16, 0,
      "PostgreSQL connections the group commit spreads its batches over"},
     {"store.batch_max", CONFIG_INT, OFF(store_batch_max), "256", 1, 10000, 0,
      "cases per group-commit transaction"},
