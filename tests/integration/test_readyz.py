@@ -5,6 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from reports import transfer  # noqa: E402
 from stack import Relay, fresh_database, ops, wait_until  # noqa: E402
 
 relay = None
@@ -24,6 +25,22 @@ def test_ready_with_both_servers():
     assert body["checks"] == {"database": "ok", "kafka": "ok"}, body
     status, _, body = relay.get("/healthz")
     assert status == 200 and body == {"status": "ok"}
+
+
+def test_ready_means_a_key_works_at_once():
+    """A load balancer sends reports as soon as /readyz says 200: the API
+    keys must be loaded by then, or a valid key would get 401."""
+    for attempt in range(3):
+        other = Relay(relay.db, name=f"readyz-keys-{attempt}")
+        key = other.create_key(f"partner-readyz-{attempt}", "partner")
+        other.start(wait_ready=False)
+        try:
+            wait_until(lambda: other.get("/readyz")[0] == 200, 30, "/readyz 200")
+            status, _, body = other.post_json("/v1/reports", transfer(),
+                                              {"Authorization": f"Bearer {key}"})
+            assert status == 201, (status, body)
+        finally:
+            other.stop("TERM")
 
 
 def test_kafka_down_then_back():
