@@ -93,9 +93,7 @@ static int database_ok(const struct relay *r)
 static void on_readyz(struct evhttp_request *req, const struct http_match *m, void *arg)
 {
     struct relay *r = arg;
-    /* The API keys come from the database: until their first load answered,
-     * a valid key would get 401, so the database is not "ok" yet. */
-    int db = database_ok(r) && keys_cache_loaded(r->keys);
+    int db = database_ok(r);
     int kafka = outbox_ready(r->outbox);
     json_t *checks =
         json_pack("{s:s, s:s}", "database", db ? "ok" : "down", "kafka", kafka ? "ok" : "down");
