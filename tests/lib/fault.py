@@ -560,6 +560,8 @@ def report(scenario, c, load, extra=""):
     if c["disorder"]:
         failures.append(f"{len(c['disorder'])} reminders received before their case's alert: "
                         f"{c['disorder'][:5]}")
+    if c["dead_letters"]:
+        failures.append(f"{c['dead_letters']} escalations in the dead-letter topic")
     if c["bad_signatures"]:
         failures.append(f"{c['bad_signatures']} deliveries with a bad signature")
     if load.unexpected:
