@@ -821,6 +821,12 @@ void acks_handle(struct evhttp_request *req, const struct http_match *m, void *a
     }
     struct keys_party party;
     const char *auth = evhttp_find_header(hdr, "Authorization");
+    if (!keys_cache_loaded(a->keys)) { /* just after a start: not a 401 */
+        count("not_ready");
+        problem_reply(req, PROBLEM_NOT_READY, "starting: the API keys are not loaded yet",
+                      (int)a->cfg->retry_after_s);
+        return;
+    }
     if (!auth || keys_cache_lookup(a->keys, auth, &party) != 0) {
         count("unauthorized");
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",

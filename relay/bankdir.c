@@ -140,6 +140,11 @@ int bankdir_lookup(const struct bankdir *d, const char *iban, char bic[12], char
     return 0;
 }
 
+int bankdir_loaded(const struct bankdir *d)
+{
+    return d && d->loaded;
+}
+
 size_t bankdir_size(const struct bankdir *d)
 {
     return d ? d->n : 0;

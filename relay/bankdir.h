@@ -26,4 +26,8 @@ int bankdir_lookup(const struct bankdir *d, const char *iban, char bic[12], char
 /* Rows loaded (0 before the first load). */
 size_t bankdir_size(const struct bankdir *d);
 
+/* 1 once a load succeeded, 0 before: a report routed before would name no
+ * bank (UNKNOWN), so the intake refuses reports until then. */
+int bankdir_loaded(const struct bankdir *d);
+
 #endif

@@ -390,6 +390,14 @@ int intake_submit(struct intake *in, const struct report *r, const struct intake
     *problem = NULL;
     int64_t now = in->now();
 
+    if (!bankdir_loaded(in->dir)) {
+        /* Routed now, the report would name no bank (UNKNOWN): its
+         * escalations would go to the dead-letter topic. Just after a start. */
+        count("not_ready");
+        *problem = problem_new(PROBLEM_NOT_READY, "starting: the bank directory is not loaded yet");
+        return 503;
+    }
+
     struct window_plan plan;
     if (window_plan(&in->window, r->rail, r->start_at, now, &plan) != 0) {
         *problem = problem_new(PROBLEM_INVALID_REQUEST, "the transfer time is out of range");
@@ -524,6 +532,14 @@ void intake_handle_reports(struct evhttp_request *req, const struct http_match *
 
     struct keys_party party;
     const char *auth = evhttp_find_header(hdr, "Authorization");
+    if (!keys_cache_loaded(in->keys)) {
+        /* Just after a start no key is known yet: a 401 would tell a partner
+         * its valid key is wrong, and it would not send the report again. */
+        count("not_ready");
+        problem_reply(req, PROBLEM_NOT_READY, "starting: the API keys are not loaded yet",
+                      (int)in->cfg->retry_after_s);
+        return;
+    }
     if (!auth || keys_cache_lookup(in->keys, auth, &party) != 0) {
         count("unauthorized");
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",

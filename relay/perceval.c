@@ -625,6 +625,11 @@ void perceval_handle(struct evhttp_request *req, const struct http_match *m, voi
     }
     struct keys_party party;
     const char *auth = evhttp_find_header(hdr, "Authorization");
+    if (!keys_cache_loaded(pv->keys)) { /* just after a start: not a 401 */
+        problem_reply(req, PROBLEM_NOT_READY, "starting: the API keys are not loaded yet",
+                      (int)pv->cfg->retry_after_s);
+        return;
+    }
     if (!auth || keys_cache_lookup(pv->keys, auth, &party) != 0) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
                           "Bearer realm=\"relay48\"");

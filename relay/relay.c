@@ -95,15 +95,20 @@ static void on_readyz(struct evhttp_request *req, const struct http_match *m, vo
     struct relay *r = arg;
     int db = database_ok(r);
     int kafka = outbox_ready(r->outbox);
+    /* Until the API keys and the bank directory have loaded once, reports are
+     * refused with 503 (a load balancer should send them elsewhere). */
+    int loaded = keys_cache_loaded(r->keys) && bankdir_loaded(r->bankdir);
     json_t *checks =
         json_pack("{s:s, s:s}", "database", db ? "ok" : "down", "kafka", kafka ? "ok" : "down");
-    if (db && kafka && !r->draining) {
+    if (db && kafka && loaded && !r->draining) {
         http_reply_json(req, 200, json_pack("{s:s, s:o}", "status", "ready", "checks", checks));
         return;
     }
     char detail[128];
     if (r->draining)
         snprintf(detail, sizeof(detail), "shutting down");
+    else if (db && kafka)
+        snprintf(detail, sizeof(detail), "starting: API keys or bank directory not loaded yet");
     else
         snprintf(detail, sizeof(detail), "down:%s%s", db ? "" : " database", kafka ? "" : " kafka");
     json_t *p = problem_new(PROBLEM_NOT_READY, detail);
