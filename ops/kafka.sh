@@ -104,15 +104,15 @@ topic_name() { echo "${1%%:*}"; }
 topic_parts() { local t=${1#*:}; echo "${t%%:*}"; }
 topic_retention_ms() { echo $((${1##*:} * 86400000)); }
 
-# "topic retention.ms segment.ms" of every topic, as the broker has them
-# (one JVM for all).
+# "topic retention.ms segment.ms" of every relay48 topic, as the broker has
+# them ("-": the broker's default), in one JVM.
 describe_retention() {
   java_run kafka.admin.ConfigCommand --bootstrap-server "$BROKERS" --describe \
     --entity-type topics 2>>"$K_DIR/topics.log" |
-    awk '/^Dynamic configs for topic / { if (t) print t, r, s; t = $5; r = "-"; s = "-" }
+    awk '/^Dynamic configs for topic / { if (t ~ /^relay48\./) print t, r, s; t = $5; r = "-"; s = "-" }
          /^  retention\.ms=/ { split($1, a, "="); r = a[2] }
          /^  segment\.ms=/ { split($1, a, "="); s = a[2] }
-         END { if (t) print t, r, s }' | sort
+         END { if (t ~ /^relay48\./) print t, r, s }' | sort
 }
 
 create_topics() {
