@@ -125,8 +125,12 @@ static void on_inserted(PGresult *res, void *arg)
         metrics_add("relay48_case_access_rows_total", (int64_t)rows);
     } else {
         metrics_add("relay48_case_access_failures_total", 1);
+        /* The primary message only: a DETAIL may quote the failing row. */
+        const char *why = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
         log_error("accesslog.write_failed", "%zu case-access row(s) not written: %s", rows,
-                  res ? PQresultErrorMessage(res) : "connection lost");
+                  why   ? why
+                  : res ? "failed"
+                        : "connection lost");
     }
     answer(batch, ok);
     flush(l);

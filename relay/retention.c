@@ -297,6 +297,8 @@ int retention_run_result(struct retention_run *r, const PGresult *res, int64_t u
         return -1;
     }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        /* The first line only: a DETAIL may quote the failing row, personal
+         * data included. */
         snprintf(errstr, errstr_size, "%s: %s", classes[r->cls].name, PQresultErrorMessage(res));
         errstr[strcspn(errstr, "\n")] = '\0';
         return -1;
