@@ -104,8 +104,8 @@ static void print_summary(const struct retention_run *r, const int64_t *due, int
         total += rows;
         if (dry_run)
             printf("%-12s %-7s %-21s %10" PRId64 " %8s %8s %9s %8s\n",
-                   retention_class_name((enum retention_class)i), keep, cutoff, rows, "-", "-",
-                   "-", "-");
+                   retention_class_name((enum retention_class)i), keep, cutoff, rows, "-", "-", "-",
+                   "-");
         else
             printf("%-12s %-7s %-21s %10" PRId64 " %8" PRId64 " %8" PRId64 " %9.3f %8.1f\n",
                    retention_class_name((enum retention_class)i), keep, cutoff, rows,
