@@ -126,20 +126,20 @@ static void on_inserted(PGresult *res, void *arg)
     } else {
         metrics_add("relay48_case_access_failures_total", 1);
         /* The primary message only: a DETAIL may quote the failing row. */
-        const char *why = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        const char *why = "connection lost";
+        if (res)
+            why = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
         log_error("accesslog.write_failed", "%zu case-access row(s) not written: %s", rows,
-                  why   ? why
-                  : res ? "failed"
-                        : "connection lost");
+                  why ? why : "failed");
     }
     answer(batch, ok);
     flush(l);
 }
 
-static void flush(struct accesslog *l)
+/* Send the next batch of queued reads; when it cannot be sent, its reads
+ * are answered (not written) at once. */
+static void flush_one(struct accesslog *l)
 {
-    if (l->batch || !l->head)
-        return;
     /* Whole reads, up to ACCESSLOG_BATCH_MAX rows (a read is never split). */
     struct waiter *last = l->head;
     size_t rows = last->n;
@@ -179,13 +179,19 @@ static void flush(struct accesslog *l)
                   built ? "the database is not available" : "out of memory");
         metrics_add("relay48_case_access_failures_total", 1);
         answer(batch, 0);
-        flush(l); /* the next reads fail the same way, now */
         return;
     }
     l->batch = batch;
     l->batch_rows = rows;
     if (db_sync(l->db) != 0)
         log_debug("accesslog.sync_lost", "connection lost while writing case-access rows");
+}
+
+static void flush(struct accesslog *l)
+{
+    /* A batch that cannot be sent is answered at once: the next goes now. */
+    while (!l->batch && l->head)
+        flush_one(l);
 }
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
