@@ -3,8 +3,9 @@
 # controller in one JVM) on 127.0.0.1. Debian has no Kafka package: the broker
 # and its runtime jars come from Maven Central (ops/kafka/pom.xml pins the
 # release) into a cache outside the repository.
-#   ops/kafka.sh fetch | start | stop | kill | status | brokers | topics
-# kill = SIGKILL, for the fault tests.
+#   ops/kafka.sh fetch | start | stop | kill | status | brokers | topics | retention
+# kill = SIGKILL, for the fault tests. retention prints each topic's
+# retention.ms and segment.ms as the broker has them.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -15,15 +16,23 @@ PID_FILE=$K_DIR/kafka.pid
 BROKERS=127.0.0.1:$KAFKA_PORT
 HEAP=${RELAY48_BROKER_HEAP:-512m}
 
-# topic partitions (local stack: replication factor 1, min.insync.replicas 1;
-# production: 3 and 2, see docs/operations.md)
+# topic:partitions:retention in days (local stack: replication factor 1,
+# min.insync.replicas 1; production: 3 and 2, see docs/operations.md).
+# Retention: no topic keeps personal data longer than the relay's database
+# does (docs/reliability.md, "Data protection"): a record lives at most
+# retention.ms + segment.ms (a segment is deleted whole, once its newest
+# record is past retention.ms), so segments roll daily. Escalations and dead
+# letters carry the victim's narrative (retention.narrative_days, 30),
+# case events the acknowledgements' notes (retention.notes_days, 90), reports
+# only IBAN tokens (retention.payment_days, 180).
 TOPICS=(
-  relay48.reports.v1:6
-  relay48.escalations.bank.v1:12
-  relay48.escalations.police.v1:6
-  relay48.case-events.v1:6
-  relay48.deliveries.dlq.v1:3
+  relay48.reports.v1:6:30
+  relay48.escalations.bank.v1:12:7
+  relay48.escalations.police.v1:6:7
+  relay48.case-events.v1:6:30
+  relay48.deliveries.dlq.v1:3:14
 )
+SEGMENT_MS=86400000
 
 fetch() {
   if [[ -f "$LIBS/.complete" ]]; then
@@ -91,17 +100,49 @@ CONF
 metadata_ok() { kcat -b "$BROKERS" -L -t relay48.reports.v1 -m 2 2>/dev/null | grep -q 'partition'; }
 broker_ok() { kcat -b "$BROKERS" -L -m 2 >/dev/null 2>&1; }
 
+topic_name() { echo "${1%%:*}"; }
+topic_parts() { local t=${1#*:}; echo "${t%%:*}"; }
+topic_retention_ms() { echo $((${1##*:} * 86400000)); }
+
+# "topic retention.ms segment.ms" of every relay48 topic, as the broker has
+# them ("-": the broker's default), in one JVM.
+describe_retention() {
+  java_run kafka.admin.ConfigCommand --bootstrap-server "$BROKERS" --describe \
+    --entity-type topics 2>>"$K_DIR/topics.log" |
+    awk '/^Dynamic configs for topic / { if (t ~ /^relay48\./) print t, r, s; t = $5; r = "-"; s = "-" }
+         /^  retention\.ms=/ { split($1, a, "="); r = a[2] }
+         /^  segment\.ms=/ { split($1, a, "="); s = a[2] }
+         END { if (t ~ /^relay48\./) print t, r, s }' | sort
+}
+
 create_topics() {
-  local t name parts pids=()
+  local t name parts retention pids=() existing=()
   for t in "${TOPICS[@]}"; do
-    name=${t%%:*}; parts=${t##*:}
-    kcat -b "$BROKERS" -L -t "$name" -m 2 2>/dev/null | grep -q "partition 0," && continue
+    name=$(topic_name "$t"); parts=$(topic_parts "$t"); retention=$(topic_retention_ms "$t")
+    if kcat -b "$BROKERS" -L -t "$name" -m 2 2>/dev/null | grep -q "partition 0,"; then
+      existing+=("$t")
+      continue
+    fi
     # One JVM per topic, in parallel: TopicCommand takes one topic a call.
     java_run org.apache.kafka.tools.TopicCommand --bootstrap-server "$BROKERS" --create \
       --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1 \
-      --config min.insync.replicas=1 >>"$K_DIR/topics.log" 2>&1 &
+      --config min.insync.replicas=1 --config retention.ms="$retention" \
+      --config segment.ms="$SEGMENT_MS" >>"$K_DIR/topics.log" 2>&1 &
     pids+=($!)
   done
+  # Topics made before their retention was set here: set it.
+  if ((${#existing[@]})); then
+    local have
+    have=$(describe_retention)
+    for t in "${existing[@]}"; do
+      name=$(topic_name "$t"); retention=$(topic_retention_ms "$t")
+      grep -qx "$name $retention $SEGMENT_MS" <<<"$have" && continue
+      java_run kafka.admin.ConfigCommand --bootstrap-server "$BROKERS" --alter \
+        --entity-type topics --entity-name "$name" \
+        --add-config "retention.ms=$retention,segment.ms=$SEGMENT_MS" >>"$K_DIR/topics.log" 2>&1 &
+      pids+=($!)
+    done
+  fi
   local p rc=0
   for p in "${pids[@]}"; do wait "$p" || rc=1; done
   ((rc == 0)) || { cat "$K_DIR/topics.log" >&2; die "topic creation failed"; }
@@ -158,5 +199,6 @@ case "${1:-}" in
     if pid_alive "$PID_FILE" && broker_ok; then echo "running $BROKERS"; else echo "stopped"; exit 3; fi ;;
   brokers) echo "$BROKERS" ;;
   topics) create_topics ;;
-  *) echo "usage: ops/kafka.sh fetch|start|stop|kill|status|brokers|topics" >&2; exit 2 ;;
+  retention) describe_retention ;;
+  *) echo "usage: ops/kafka.sh fetch|start|stop|kill|status|brokers|topics|retention" >&2; exit 2 ;;
 esac

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accesslog.h"
 #include "acks.h"
 #include "amount.h"
 #include "config.h"
@@ -165,7 +166,8 @@ struct cases_api {
     const struct config *cfg;
     struct db *db;
     struct keys_cache *keys;
-    int inflight;
+    struct accesslog *log;
+    int inflight; /* reads not answered yet (the database, then the access log) */
 };
 
 struct read {
@@ -175,20 +177,73 @@ struct read {
     char request_id[17];
     char ref[IDS_REF_SIZE];
     int limit;
+    json_t *body; /* the answer, held until its access rows committed */
 };
-
-void cases_api_access_log(const char *request_id, const struct keys_party *party, const char *ref,
-                          const char *what)
-{
-    log_write(LOG_INFO, "cases.access", request_id, ref, "%s read by %s (key %s)", what,
-              party->role, party->id);
-}
 
 static void count(const char *outcome)
 {
     char series[96];
     snprintf(series, sizeof(series), "relay48_case_reads_total{outcome=\"%s\"}", outcome);
     metrics_add(series, 1);
+}
+
+static json_t *unavailable(void)
+{
+    return problem_new(PROBLEM_DATABASE_UNAVAILABLE, "the case could not be read; try again");
+}
+
+/* The read is answered: it leaves the in-flight count and is freed. */
+static void read_done(struct read *rd)
+{
+    rd->c->inflight--;
+    json_decref(rd->body);
+    free(rd);
+}
+
+static void on_logged(int ok, void *arg)
+{
+    struct read *rd = arg;
+    if (ok) {
+        count("ok");
+        http_reply_json(rd->req, 200, rd->body);
+        rd->body = NULL;
+    } else {
+        count("unlogged");
+        problem_send(rd->req,
+                     problem_new(PROBLEM_DATABASE_UNAVAILABLE,
+                                 "the read could not be logged, so it was not answered; try again"),
+                     (int)rd->c->cfg->retry_after_s);
+    }
+    read_done(rd);
+}
+
+/*
+ * The single place case reads are recorded, and answered: a JSON log line
+ * per case, and one row per case in case_access_log (accesslog.h). The
+ * answer (body, taken) is sent once the rows committed; when they cannot
+ * be written the read answers 503 instead: no row, no read.
+ */
+static void cases_api_access_log(struct read *rd, const char *const *refs, size_t n,
+                                 const char *what, json_t *body)
+{
+    rd->body = body;
+    if (n == 0) {
+        on_logged(1, rd); /* an empty page discloses no case */
+        return;
+    }
+    struct accesslog_entry rows[CASES_LIMIT_MAX];
+    for (size_t i = 0; i < n; i++) {
+        log_write(LOG_INFO, "cases.access", rd->request_id, refs[i], "%s read by %s (key %s)", what,
+                  rd->party.role, rd->party.id);
+        rows[i] = (struct accesslog_entry){.key_id = rd->party.id,
+                                           .party = rd->party.party,
+                                           .role = rd->party.role,
+                                           .ref = refs[i],
+                                           .route = what,
+                                           .request_id = rd->request_id};
+    }
+    if (accesslog_record(rd->c->log, rows, n, on_logged, rd) != 0)
+        on_logged(0, rd);
 }
 
 static json_t *time_json(int64_t t)
@@ -364,16 +419,10 @@ static json_t *case_view(PGresult *res, const struct keys_party *party)
     return o;
 }
 
-static json_t *unavailable(void)
-{
-    return problem_new(PROBLEM_DATABASE_UNAVAILABLE, "the case could not be read; try again");
-}
-
 static void on_one(PGresult *res, void *arg)
 {
     struct read *rd = arg;
     struct cases_api *c = rd->c;
-    c->inflight--;
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
         if (res)
             log_write(LOG_ERROR, "cases.read_failed", rd->request_id, rd->ref, "%s",
@@ -385,28 +434,30 @@ static void on_one(PGresult *res, void *arg)
         count("not_found");
         problem_reply(rd->req, PROBLEM_NOT_FOUND, "no such case for this party", 0);
     } else {
-        cases_api_access_log(rd->request_id, &rd->party, rd->ref, "case");
-        count("ok");
-        http_reply_json(rd->req, 200, case_view(res, &rd->party));
+        const char *refs[1] = {rd->ref};
+        cases_api_access_log(rd, refs, 1, "case", case_view(res, &rd->party));
+        return;
     }
-    free(rd);
+    read_done(rd);
 }
 
 static void on_list(PGresult *res, void *arg)
 {
     struct read *rd = arg;
     struct cases_api *c = rd->c;
-    c->inflight--;
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
         if (res)
             log_write(LOG_ERROR, "cases.list_failed", rd->request_id, NULL, "%s",
                       PQresultErrorMessage(res));
         count("unavailable");
         problem_send(rd->req, unavailable(), (int)c->cfg->retry_after_s);
-        free(rd);
+        read_done(rd);
         return;
     }
     int n = PQntuples(res);
+    if (n > CASES_LIMIT_MAX)
+        n = CASES_LIMIT_MAX; /* LIMIT $5, at most CASES_LIMIT_MAX */
+    const char *refs[CASES_LIMIT_MAX];
     json_t *items = json_array();
     for (int i = 0; i < n; i++) {
         const char *dept = val(res, i, 10);
@@ -439,7 +490,7 @@ static void on_list(PGresult *res, void *arg)
             }
         }
         json_array_append_new(items, it);
-        cases_api_access_log(rd->request_id, &rd->party, val(res, i, 1), "list");
+        refs[i] = PQgetvalue(res, i, 1);
     }
     json_t *body = json_pack("{s:o}", "items", items);
     if (n == rd->limit && n > 0) {
@@ -447,9 +498,7 @@ static void on_list(PGresult *res, void *arg)
         if (cases_cursor_encode(ival(res, n - 1, 7), ival(res, n - 1, 0), cur, sizeof(cur)) == 0)
             json_object_set_new(body, "next_cursor", json_string(cur));
     }
-    count("ok");
-    http_reply_json(rd->req, 200, body);
-    free(rd);
+    cases_api_access_log(rd, refs, (size_t)n, "list", body);
 }
 
 /* Authenticated bank or police party, or an answer already sent. */
@@ -645,7 +694,7 @@ int cases_api_prepare(struct db *db)
 }
 
 struct cases_api *cases_api_new(const struct config *cfg, struct db *db, struct keys_cache *keys,
-                                char *errstr, size_t errstr_size)
+                                struct accesslog *log, char *errstr, size_t errstr_size)
 {
     struct cases_api *c = calloc(1, sizeof(*c));
     if (!c) {
@@ -655,6 +704,7 @@ struct cases_api *cases_api_new(const struct config *cfg, struct db *db, struct 
     c->cfg = cfg;
     c->db = db;
     c->keys = keys;
+    c->log = log;
     metrics_describe("relay48_case_reads_total", METRIC_COUNTER,
                      "Case reads (GET /v1/cases...) by banks and police units, by answer.");
     return c;

@@ -10,8 +10,10 @@
  * follows the escalations' personal-data rule: police see the beneficiary's
  * IBAN and only the BIC of the victim's account.
  *
- * Every case read is logged through one function (cases_api_access_log), one
- * line per party and case, for the access log of issue 8.
+ * Every case read is recorded through one function (cases_api_access_log in
+ * cases_api.c): a JSON log line and a row of case_access_log per party and
+ * case (accesslog.h), committed before the answer is sent; a read whose
+ * rows cannot be written answers 503 (no row, no read).
  */
 #ifndef RELAY48_CASES_API_H
 #define RELAY48_CASES_API_H
@@ -25,8 +27,8 @@ struct evhttp_request;
 struct http_match;
 struct db;
 struct keys_cache;
-struct keys_party;
 struct config;
+struct accesslog;
 struct cases_api;
 
 #define CASES_LIMIT_DEFAULT 50
@@ -43,9 +45,11 @@ int cases_cursor_decode(const char *cursor, int64_t *deadline_at, int64_t *id) R
 
 /* ---- daemon ------------------------------------------------------------------------ */
 
-/* db: a connection for reads (borrowed; free it before this). */
+/* db: a connection for reads; log: the access log (both borrowed; free them
+ * before this: their pending reads are answered 503). */
 struct cases_api *cases_api_new(const struct config *cfg, struct db *db, struct keys_cache *keys,
-                                char *errstr, size_t errstr_size) RELAY_MUSTCHECK;
+                                struct accesslog *log, char *errstr,
+                                size_t errstr_size) RELAY_MUSTCHECK;
 void cases_api_free(struct cases_api *c);
 
 int cases_api_prepare(struct db *db) RELAY_MUSTCHECK;
@@ -54,11 +58,7 @@ int cases_api_prepare(struct db *db) RELAY_MUSTCHECK;
 void cases_api_handle_one(struct evhttp_request *req, const struct http_match *m, void *arg);
 void cases_api_handle_list(struct evhttp_request *req, const struct http_match *m, void *arg);
 
-/* Reads waiting for the database. */
+/* Reads not answered yet: waiting for the database or for their access rows. */
 int cases_api_inflight(const struct cases_api *c);
-
-/* The access line of one case read by one party (what: "case", "list"). */
-void cases_api_access_log(const char *request_id, const struct keys_party *party, const char *ref,
-                          const char *what);
 
 #endif

@@ -3,6 +3,18 @@
 
 #include <string.h>
 
+const char *cli_option_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) != 0)
+        return NULL;
+    if (argv[*i][len] == '=')
+        return argv[*i] + len + 1;
+    if (argv[*i][len] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
 void cli_pq_error(char *errstr, size_t errstr_size, const char *what, const char *msg)
 {
     snprintf(errstr, errstr_size, "%s: %s", what, msg);

@@ -100,7 +100,8 @@ static const struct config_entry table[] = {
     {"web.client_ip_header", CONFIG_STRING, OFF(web_client_ip_header), "", 0, 64, 0,
      "header whose last address is the client's (behind a proxy); empty: the peer address"},
     {"clock.fixed", CONFIG_STRING, OFF(clock_fixed), "", 0, 35, 0,
-     "TEST ONLY: RFC 3339 time the intake and the web form take as now; empty: the real clock"},
+     "TEST ONLY: RFC 3339 time the intake, the web form and the purge take as now; empty: the "
+     "real clock"},
     {"secrets.master_key_file", CONFIG_STRING, OFF(secrets_master_key_file), "", 0, 4096, 0,
      "file holding the master key (64 hex digits) that seals bank secrets; RELAY48_MASTER_KEY "
      "wins when set"},
@@ -167,6 +168,31 @@ static const struct config_entry table[] = {
      3600000, 0, "how long a failing endpoint is avoided before it is tried again, ms"},
     {"connector.public_url", CONFIG_STRING, OFF(connector_public_url), "", 0, 255, 0,
      "https://host of the relay's API, to make ack_url absolute in deliveries; empty: as is"},
+    {"retention.narrative_days", CONFIG_INT, OFF(retention_narrative_days), "30", 1, 3650, 1,
+     "days after its closure a case keeps the victim's narrative and evidence file names"},
+    {"retention.identity_days", CONFIG_INT, OFF(retention_identity_days), "90", 1, 3650, 1,
+     "days after its closure a case keeps the victim's name, e-mail, phone, postal code and the "
+     "account holders' names"},
+    {"retention.payment_days", CONFIG_INT, OFF(retention_payment_days), "180", 1, 3650, 1,
+     "days after its closure a case keeps its IBANs, card last 4 digits, receipt, payment "
+     "references, card operations and beneficiary-account links"},
+    {"retention.notes_days", CONFIG_INT, OFF(retention_notes_days), "90", 1, 3650, 1,
+     "days after the case's closure (or the acknowledgement, if later) an acknowledgement keeps "
+     "its note and party_ref"},
+    {"retention.tokens_days", CONFIG_INT, OFF(retention_tokens_days), "90", 1, 3650, 1,
+     "days after its closure the victim's case page stays open (case_access_tokens)"},
+    {"retention.idempotency_days", CONFIG_INT, OFF(retention_idempotency_days), "30", 1, 3650, 1,
+     "days after its closure a case keeps its Idempotency-Key rows (the partner's key, the "
+     "request hash)"},
+    {"retention.access_log_days", CONFIG_INT, OFF(retention_access_log_days), "365", 1, 3650, 1,
+     "days a row of the case access log (who read which case) is kept, from the read"},
+    {"retention.interval_s", CONFIG_INT, OFF(retention_interval_s), "86400", 0, 604800, 0,
+     "the relay purges personal data past retention this often (the first run within 5 min of "
+     "the start); 0: never (run relay48 purge from cron)"},
+    {"retention.batch_rows", CONFIG_INT, OFF(retention_batch_rows), "1000", 10, 100000, 1,
+     "rows the purge changes per transaction (its locks are held that long)"},
+    {"access_log.queue_max", CONFIG_INT, OFF(access_log_queue_max), "10000", 100, 1000000, 0,
+     "case-access rows waiting for their commit; beyond, a case read answers 503"},
 };
 
 const struct config_entry *config_table(size_t *count)

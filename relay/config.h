@@ -71,6 +71,13 @@ struct config {
         connector_retry_after_max_s, connector_retry_max_attempts, connector_reject_max_attempts,
         connector_late_grace_s, connector_registry_refresh_ms, connector_fallback_after_failures,
         connector_failing_cooldown_ms;
+    /* data protection (docs/reliability.md): days each class of personal
+     * data of a closed case is kept after its closure (relay/retention.h) */
+    int64_t retention_narrative_days, retention_identity_days, retention_payment_days,
+        retention_notes_days, retention_tokens_days, retention_idempotency_days,
+        retention_access_log_days;
+    int64_t retention_interval_s, retention_batch_rows; /* the relay's purge job */
+    int64_t access_log_queue_max; /* case reads waiting for their access rows */
     /* librdkafka properties (kafka.* keys, the prefix removed), in order */
     char *kafka_key[CONFIG_KAFKA_MAX];
     char *kafka_value[CONFIG_KAFKA_MAX];

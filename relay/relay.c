@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accesslog.h"
 #include "acks.h"
 #include "bankdir.h"
 #include "banks.h"
@@ -24,6 +25,7 @@
 #include "outbox.h"
 #include "perceval.h"
 #include "problem.h"
+#include "retention.h"
 #include "secretbox.h"
 #include "scheduler.h"
 #include "store.h"
@@ -51,6 +53,10 @@ struct relay {
     struct db *acks_db, *cases_db; /* acknowledgements; case reads */
     struct acks *acks;
     struct cases_api *cases;
+    struct db *access_db; /* the case access log (no row, no read) */
+    struct accesslog *accesslog;
+    struct db *retention_db; /* the daily purge of personal data past retention */
+    struct retention_job *retention;
     struct scheduler *scheduler; /* its connections are its own */
     struct db *web_db;           /* the victim's case pages and access tokens */
     struct webform *web;
@@ -72,7 +78,7 @@ static int inflight(const struct relay *r)
     return (r->intake ? intake_inflight(r->intake) : 0) + (r->store ? store_pending(r->store) : 0) +
            acks_inflight(r->acks) + cases_api_inflight(r->cases) + scheduler_busy(r->scheduler) +
            webform_inflight(r->web) + perceval_inflight(r->perceval) +
-           webhooks_inflight(r->webhooks);
+           webhooks_inflight(r->webhooks) + retention_job_busy(r->retention);
 }
 
 /* ---- operator endpoints ------------------------------------------------ */
@@ -191,6 +197,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
              (long long)r->cfg->shutdown_grace_ms);
     http_server_stop_accepting(r->http);
     scheduler_stop(r->scheduler);
+    retention_job_stop(r->retention);
     r->drain_deadline_us = http_now_us() + r->cfg->shutdown_grace_ms * 1000;
     struct timeval tv = {0, 20000};
     event_add(r->ev_drain, &tv);
@@ -332,7 +339,7 @@ int relay_serve(struct config *cfg, const char *cfg_path)
         }
         intake_set_clock(r.intake, fixed_now);
         log_warn("relay.clock_fixed",
-                 "clock.fixed is set: the intake and the web form take %s "
+                 "clock.fixed is set: the intake, the web form and the purge job take %s "
                  "as now (a test setting, never for production)",
                  cfg->clock_fixed);
     }
@@ -353,12 +360,17 @@ int relay_serve(struct config *cfg, const char *cfg_path)
     r.acks_db = db_new(r.base, &dbo, err, sizeof(err));
     dbo.name = "cases";
     r.cases_db = r.acks_db ? db_new(r.base, &dbo, err, sizeof(err)) : NULL;
-    if (!r.cases_db || acks_prepare(r.acks_db) != 0 || cases_api_prepare(r.cases_db) != 0) {
+    dbo.name = "access";
+    r.access_db = r.cases_db ? db_new(r.base, &dbo, err, sizeof(err)) : NULL;
+    if (!r.access_db || acks_prepare(r.acks_db) != 0 || cases_api_prepare(r.cases_db) != 0 ||
+        accesslog_prepare(r.access_db) != 0) {
         log_error("relay.start_failed", "database: %s", err);
         goto done;
     }
-    r.acks = acks_new(cfg, r.acks_db, r.outbox, r.keys, err, sizeof(err));
-    r.cases = r.acks ? cases_api_new(cfg, r.cases_db, r.keys, err, sizeof(err)) : NULL;
+    r.accesslog =
+        accesslog_new(r.base, r.access_db, (size_t)cfg->access_log_queue_max, err, sizeof(err));
+    r.acks = r.accesslog ? acks_new(cfg, r.acks_db, r.outbox, r.keys, err, sizeof(err)) : NULL;
+    r.cases = r.acks ? cases_api_new(cfg, r.cases_db, r.keys, r.accesslog, err, sizeof(err)) : NULL;
     if (!r.cases) {
         log_error("relay.start_failed", "%s", err);
         goto done;
@@ -374,6 +386,28 @@ int relay_serve(struct config *cfg, const char *cfg_path)
                                         .stats_interval_ms = (int)cfg->scheduler_stats_interval_ms};
         r.scheduler = scheduler_new(r.base, &sco, r.outbox, r.bankdir, err, sizeof(err));
         if (!r.scheduler) {
+            log_error("relay.start_failed", "%s", err);
+            goto done;
+        }
+    }
+    /* Personal data past retention (retention.h): on a connection of its own,
+     * a batch at a time, so that intake never waits for it. */
+    if (cfg->retention_interval_s > 0) {
+        dbo.name = "retention";
+        r.retention_db = db_new(r.base, &dbo, err, sizeof(err));
+        if (!r.retention_db || retention_prepare(r.retention_db) != 0) {
+            log_error("relay.start_failed", "database: %s", err);
+            goto done;
+        }
+        /* Soon after the start too: a relay restarted more often than the
+         * interval still purges. */
+        struct retention_job_options ro = {
+            .cfg = cfg,
+            .now = cfg->clock_fixed && *cfg->clock_fixed ? fixed_now : NULL,
+            .first_delay_s =
+                (int)(cfg->retention_interval_s < 300 ? cfg->retention_interval_s : 300)};
+        r.retention = retention_job_new(r.base, r.retention_db, &ro, err, sizeof(err));
+        if (!r.retention) {
             log_error("relay.start_failed", "%s", err);
             goto done;
         }
@@ -463,8 +497,13 @@ done:
         event_free(r.ev_drain);
     /* Before the HTTP server: their connections answer what is in flight. */
     scheduler_free(r.scheduler);
+    db_free(r.retention_db);
+    retention_job_free(r.retention);
     db_free(r.acks_db);
     acks_free(r.acks);
+    /* The access log before the reads it answers for (their 503s). */
+    db_free(r.access_db);
+    accesslog_free(r.accesslog);
     db_free(r.cases_db);
     cases_api_free(r.cases);
     db_free(r.web_db);
