@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "db.h"
+#include "hex.h"
 #include "iban.h"
 #include "log.h"
 #include "postal.h"
@@ -293,15 +294,6 @@ static int entry_cmp(const void *a, const void *b)
     return strcmp(((const struct key_entry *)a)->p.id, ((const struct key_entry *)b)->p.id);
 }
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Fill e from one row; 0, or -1 when the row cannot be a valid key. */
 static int entry_from_row(const PGresult *res, int row, struct key_entry *e)
 {
@@ -316,12 +308,9 @@ static int entry_from_row(const PGresult *res, int row, struct key_entry *e)
         if (!is_crockford(id[i]))
             return -1;
     }
-    for (size_t i = 0; i < KEYS_HASH_LEN; i++) {
-        int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        e->hash[i] = (unsigned char)(hi << 4 | lo);
-    }
+    size_t hlen = 0;
+    if (hex_decode(hex, e->hash, KEYS_HASH_LEN, &hlen) != 0)
+        return -1;
     memcpy(e->p.id, id, KEYS_ID_LEN + 1);
     memcpy(e->p.party, party, strlen(party) + 1);
     memcpy(e->p.role, role, strlen(role) + 1);
@@ -531,8 +520,7 @@ int keys_create(PGconn *c, const char *party, const char *role, char *key_out, s
             return -1;
         }
         keys_hash(key_out, h);
-        for (size_t i = 0; i < KEYS_HASH_LEN; i++)
-            snprintf(hex + 2 * i, 3, "%02x", h[i]);
+        hex_encode(h, KEYS_HASH_LEN, hex);
         const char *params[4] = {id_out, party, canon, hex};
         PGresult *r = PQexecParams(c,
                                    "INSERT INTO api_keys (id, party, role, key_hash) "
