@@ -571,49 +571,26 @@ int keys_revoke(PGconn *c, const char *arg, char *errstr, size_t errstr_size)
 
     if (id_from_arg(arg, id, errstr, errstr_size) != 0)
         return -1;
-    const char *params[1] = {id};
-    PGresult *r = PQexecParams(c,
-                               "UPDATE api_keys SET revoked_at = now() "
-                               "WHERE id = $1 AND revoked_at IS NULL",
-                               1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot revoke", PQresultErrorMessage(r));
-        PQclear(r);
+    int rc = cli_set_state(
+        c, "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
+        "SELECT 1 FROM api_keys WHERE id = $1", id, "cannot revoke", errstr, errstr_size);
+    if (rc == 2) {
+        snprintf(errstr, errstr_size, "no key with id %s", id);
         return -1;
     }
-    int changed = strcmp(PQcmdTuples(r), "1") == 0;
-    PQclear(r);
-    if (changed)
-        return 0;
-    r = PQexecParams(c, "SELECT 1 FROM api_keys WHERE id = $1", 1, NULL, params, NULL, NULL, 0);
-    int rc = -1;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        cli_pq_error(errstr, errstr_size, "cannot revoke", PQresultErrorMessage(r));
-    else if (PQntuples(r) == 1)
-        rc = 1;
-    else
-        snprintf(errstr, errstr_size, "no key with id %s", id);
-    PQclear(r);
     return rc;
 }
 
 int keys_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
 {
     static const char *const head[5] = {"ID", "PARTY", "ROLE", "CREATED", "REVOKED"};
-    PGresult *r =
-        PQexec(c, "SELECT id, party, role,"
-                  " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-                  " coalesce(to_char(revoked_at AT TIME ZONE 'UTC',"
-                  " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-')"
-                  " FROM api_keys ORDER BY created_at, id");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot list the keys", PQresultErrorMessage(r));
-        PQclear(r);
-        return -1;
-    }
-    cli_print_table(out, r, head, 5);
-    PQclear(r);
-    return 0;
+    return cli_list(c, out,
+                    "SELECT id, party, role,"
+                    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+                    " coalesce(to_char(revoked_at AT TIME ZONE 'UTC',"
+                    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-')"
+                    " FROM api_keys ORDER BY created_at, id",
+                    head, 5, "cannot list the keys", errstr, errstr_size);
 }
 
 static void keys_usage(FILE *out)
@@ -661,13 +638,9 @@ static int keys_verify(const char *conninfo, int refresh_ms)
     /* Fail fast and clearly when the database cannot be reached at all; the
      * cache's own connection retries quietly: the answers are the output, the
      * JSON log lines of a daemon would be noise. */
-    PGconn *probe = PQconnectdb(conninfo);
-    if (PQstatus(probe) != CONNECTION_OK) {
-        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(probe));
-        fprintf(stderr, "relay48 key verify: %s\n", err);
-        PQfinish(probe);
+    PGconn *probe = cli_connect(conninfo, "key", "verify");
+    if (!probe)
         return 1;
-    }
     PQfinish(probe);
     if (log_get_level() < LOG_ERROR)
         log_set_level(LOG_ERROR);
@@ -728,19 +701,6 @@ fail:
     return rc;
 }
 
-/* The value of "--name VALUE" or "--name=VALUE" at argv[*i]; NULL when argv[*i] is not it. */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] == '\0' && *i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
-
 enum keys_cmd { KEYS_CREATE, KEYS_LIST, KEYS_REVOKE, KEYS_VERIFY };
 
 int keys_main(const char *conninfo, int argc, char **argv)
@@ -751,35 +711,19 @@ int keys_main(const char *conninfo, int argc, char **argv)
     int refresh_ms = KEYS_REFRESH_MS;
     char err[512];
     char kid[KEYS_ID_LEN + 1];
-    int cmd = -1;
-
-    if (!sub) {
-        keys_usage(stderr);
-        return 2;
-    }
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
-        keys_usage(stdout);
-        return 0;
-    }
-    for (int k = 0; k < (int)RELAY_ARRAY_LEN(names); k++) {
-        if (strcmp(sub, names[k]) == 0)
-            cmd = k;
-    }
-    if (cmd < 0) {
-        fprintf(stderr, "relay48 key: unknown subcommand \"%s\"\n", sub);
-        keys_usage(stderr);
-        return 2;
-    }
+    int rc = 1;
+    int cmd = cli_subcommand("key", argc, argv, names, RELAY_ARRAY_LEN(names), keys_usage, &rc);
+    if (cmd < 0)
+        return rc;
     for (int i = 1; i < argc; i++) {
         const char *val;
-        if (cmd == KEYS_CREATE && (val = option_value(argc, argv, &i, "--party"))) {
+        if (cmd == KEYS_CREATE && (val = cli_option_value(argc, argv, &i, "--party"))) {
             party = val;
-        } else if (cmd == KEYS_CREATE && (val = option_value(argc, argv, &i, "--role"))) {
+        } else if (cmd == KEYS_CREATE && (val = cli_option_value(argc, argv, &i, "--role"))) {
             role = val;
-        } else if (cmd == KEYS_VERIFY && (val = option_value(argc, argv, &i, "--refresh-ms"))) {
-            char *end = NULL;
-            long ms = strtol(val, &end, 10);
-            if (!*val || *end || ms < 10 || ms > 3600000) {
+        } else if (cmd == KEYS_VERIFY && (val = cli_option_value(argc, argv, &i, "--refresh-ms"))) {
+            long ms = 0;
+            if (cli_parse_long(val, 10, 3600000, &ms) != 0) {
                 fprintf(stderr, "relay48 key verify: --refresh-ms takes 10..3600000\n");
                 return 2;
             }
@@ -787,10 +731,7 @@ int keys_main(const char *conninfo, int argc, char **argv)
         } else if (cmd == KEYS_REVOKE && !id && argv[i][0] != '-') {
             id = argv[i];
         } else {
-            fprintf(stderr, "relay48 key %s: unexpected argument \"%s\"%s\n", sub, argv[i],
-                    argv[i][0] == '-' ? " (unknown option, or no value after it)" : "");
-            keys_usage(stderr);
-            return 2;
+            return cli_unexpected("key", sub, argv[i], keys_usage);
         }
     }
     if (cmd == KEYS_CREATE) {
@@ -818,14 +759,10 @@ int keys_main(const char *conninfo, int argc, char **argv)
         return keys_verify(conninfo, refresh_ms);
     }
 
-    PGconn *c = PQconnectdb(conninfo);
-    if (PQstatus(c) != CONNECTION_OK) {
-        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
-        fprintf(stderr, "relay48 key %s: %s\n", sub, err);
-        PQfinish(c);
+    PGconn *c = cli_connect(conninfo, "key", sub);
+    if (!c)
         return 1;
-    }
-    int rc = 1;
+    rc = 1;
     if (cmd == KEYS_CREATE) {
         char key[KEYS_LEN + 1], canon[KEYS_ROLE_MAX + 1];
         if (keys_create(c, party, role, key, sizeof(key), kid, err, sizeof(err)) == 0 &&
