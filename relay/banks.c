@@ -268,31 +268,17 @@ int banks_set_disabled(PGconn *c, const char *bic_in, int disabled, char *errstr
     char bic[BIC_MAX + 1];
     if (banks_bic_normalise(bic_in, bic, errstr, errstr_size) != 0)
         return -1;
-    const char *params[1] = {bic};
-    PGresult *r = PQexecParams(c,
-                               disabled ? "UPDATE banks SET disabled_at = now()"
-                                          " WHERE bic = $1 AND disabled_at IS NULL"
-                                        : "UPDATE banks SET disabled_at = NULL"
-                                          " WHERE bic = $1 AND disabled_at IS NOT NULL",
-                               1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot change the bank", PQresultErrorMessage(r));
-        PQclear(r);
+    int rc = cli_set_state(c,
+                           disabled ? "UPDATE banks SET disabled_at = now()"
+                                      " WHERE bic = $1 AND disabled_at IS NULL"
+                                    : "UPDATE banks SET disabled_at = NULL"
+                                      " WHERE bic = $1 AND disabled_at IS NOT NULL",
+                           "SELECT 1 FROM banks WHERE bic = $1", bic, "cannot change the bank",
+                           errstr, errstr_size);
+    if (rc == 2) {
+        snprintf(errstr, errstr_size, "no bank %s (relay48 bank list)", bic);
         return -1;
     }
-    int changed = strcmp(PQcmdTuples(r), "1") == 0;
-    PQclear(r);
-    if (changed)
-        return 0;
-    r = PQexecParams(c, "SELECT 1 FROM banks WHERE bic = $1", 1, NULL, params, NULL, NULL, 0);
-    int rc = -1;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        cli_pq_error(errstr, errstr_size, "cannot change the bank", PQresultErrorMessage(r));
-    else if (PQntuples(r) == 1)
-        rc = 1;
-    else
-        snprintf(errstr, errstr_size, "no bank %s (relay48 bank list)", bic);
-    PQclear(r);
     return rc;
 }
 
@@ -301,22 +287,16 @@ int banks_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
     enum { COLS = 7 };
     static const char *const head[COLS] = {"BIC",     "NAME",    "FORMAT",  "ENDPOINT",
                                            "SECRETS", "CREATED", "DISABLED"};
-    PGresult *r = PQexec(
-        c, "SELECT b.bic, b.name, b.format, b.endpoint,"
-           " (SELECT count(*) FROM bank_secrets s WHERE s.bic = b.bic AND s.valid_from <= now()"
-           "   AND (s.valid_until IS NULL OR s.valid_until > now()))::text,"
-           " to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-           " coalesce(to_char(b.disabled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-           " '-')"
-           " FROM banks b ORDER BY b.bic");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot list the banks", PQresultErrorMessage(r));
-        PQclear(r);
-        return -1;
-    }
-    cli_print_table(out, r, head, COLS);
-    PQclear(r);
-    return 0;
+    return cli_list(
+        c, out,
+        "SELECT b.bic, b.name, b.format, b.endpoint,"
+        " (SELECT count(*) FROM bank_secrets s WHERE s.bic = b.bic AND s.valid_from <= now()"
+        "   AND (s.valid_until IS NULL OR s.valid_until > now()))::text,"
+        " to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        " coalesce(to_char(b.disabled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        " '-')"
+        " FROM banks b ORDER BY b.bic",
+        head, COLS, "cannot list the banks", errstr, errstr_size);
 }
 
 static void banks_usage(FILE *out)
@@ -337,18 +317,6 @@ static void banks_usage(FILE *out)
             "The bank's webhook URL is /v1/webhooks/banks/<BIC>.\n");
 }
 
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] == '\0' && *i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
-
 enum banks_cmd { BANKS_ADD, BANKS_ROTATE, BANKS_LIST, BANKS_DISABLE, BANKS_ENABLE };
 
 int banks_main(const struct config *cfg, int argc, char **argv)
@@ -360,42 +328,25 @@ int banks_main(const struct config *cfg, int argc, char **argv)
     enum bank_format format = BANK_FORMAT_JSON;
     int overlap = (int)cfg->banks_rotation_overlap_hours;
     char err[512], canon[BIC_MAX + 1];
-    int cmd = -1;
-
-    if (!sub) {
-        banks_usage(stderr);
-        return 2;
-    }
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
-        banks_usage(stdout);
-        return 0;
-    }
-    for (int k = 0; k < (int)RELAY_ARRAY_LEN(names); k++) {
-        if (strcmp(sub, names[k]) == 0)
-            cmd = k;
-    }
-    if (cmd < 0) {
-        fprintf(stderr, "relay48 bank: unknown subcommand \"%s\"\n", sub);
-        banks_usage(stderr);
-        return 2;
-    }
+    int rc = 1;
+    int cmd = cli_subcommand("bank", argc, argv, names, RELAY_ARRAY_LEN(names), banks_usage, &rc);
+    if (cmd < 0)
+        return rc;
     for (int i = 1; i < argc; i++) {
         const char *val;
-        if (cmd != BANKS_LIST && (val = option_value(argc, argv, &i, "--bic"))) {
+        if (cmd != BANKS_LIST && (val = cli_option_value(argc, argv, &i, "--bic"))) {
             bic = val;
-        } else if (cmd == BANKS_ADD && (val = option_value(argc, argv, &i, "--name"))) {
+        } else if (cmd == BANKS_ADD && (val = cli_option_value(argc, argv, &i, "--name"))) {
             name = val;
-        } else if (cmd == BANKS_ADD && (val = option_value(argc, argv, &i, "--endpoint"))) {
+        } else if (cmd == BANKS_ADD && (val = cli_option_value(argc, argv, &i, "--endpoint"))) {
             endpoint = val;
-        } else if (cmd == BANKS_ADD && (val = option_value(argc, argv, &i, "--format"))) {
+        } else if (cmd == BANKS_ADD && (val = cli_option_value(argc, argv, &i, "--format"))) {
             format_text = val;
-        } else if (cmd == BANKS_ROTATE && (val = option_value(argc, argv, &i, "--overlap-hours"))) {
+        } else if (cmd == BANKS_ROTATE &&
+                   (val = cli_option_value(argc, argv, &i, "--overlap-hours"))) {
             overlap_text = val;
         } else {
-            fprintf(stderr, "relay48 bank %s: unexpected argument \"%s\"%s\n", sub, argv[i],
-                    argv[i][0] == '-' ? " (unknown option, or no value after it)" : "");
-            banks_usage(stderr);
-            return 2;
+            return cli_unexpected("bank", sub, argv[i], banks_usage);
         }
     }
     /* Arguments first: a usage error is told before anything else. */
@@ -425,9 +376,8 @@ int banks_main(const struct config *cfg, int argc, char **argv)
         }
     }
     if (cmd == BANKS_ROTATE && overlap_text) {
-        char *end = NULL;
-        long h = strtol(overlap_text, &end, 10);
-        if (!*overlap_text || *end || h < 0 || h > BANKS_OVERLAP_MAX_HOURS) {
+        long h = 0;
+        if (cli_parse_long(overlap_text, 0, BANKS_OVERLAP_MAX_HOURS, &h) != 0) {
             fprintf(stderr, "relay48 bank rotate-secret: --overlap-hours takes 0..%d\n",
                     BANKS_OVERLAP_MAX_HOURS);
             return 2;
@@ -442,13 +392,10 @@ int banks_main(const struct config *cfg, int argc, char **argv)
         return 1;
     }
 
-    int rc = 1;
-    PGconn *c = PQconnectdb(cfg->database_url);
-    if (PQstatus(c) != CONNECTION_OK) {
-        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
-        fprintf(stderr, "relay48 bank %s: %s\n", sub, err);
+    rc = 1;
+    PGconn *c = cli_connect(cfg->database_url, "bank", sub);
+    if (!c)
         goto done;
-    }
     char secret[SIGN_SECRET_TEXT_SIZE];
     secret[0] = '\0';
     if (cmd == BANKS_ADD || cmd == BANKS_ROTATE) {

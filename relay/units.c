@@ -246,32 +246,28 @@ int units_set_disabled(PGconn *c, int64_t id, int disabled, char *errstr, size_t
     int gone = 0;
     if (!disabled) {
         /* Enabling forgets a 410 its endpoint answered: the operator says it is back. */
-        if (exec_ok(c, "DELETE FROM delivery_endpoints_gone WHERE party = 'unit:' || $1", 1, params,
-                    PGRES_COMMAND_OK, &r, errstr, errstr_size) != 0)
+        if (cli_exec(c, "DELETE FROM delivery_endpoints_gone WHERE party = 'unit:' || $1", 1,
+                     params, PGRES_COMMAND_OK, &r, "database", errstr, errstr_size) != 0)
             return -1;
         gone = strcmp(PQcmdTuples(r), "0") != 0;
         PQclear(r);
     }
-    if (exec_ok(c,
-                disabled ? "UPDATE police_units SET disabled_at = now()"
-                           " WHERE id = $1 AND disabled_at IS NULL"
-                         : "UPDATE police_units SET disabled_at = NULL"
-                           " WHERE id = $1 AND disabled_at IS NOT NULL",
-                1, params, PGRES_COMMAND_OK, &r, errstr, errstr_size) != 0)
+    int rc = cli_set_state(c,
+                           disabled ? "UPDATE police_units SET disabled_at = now()"
+                                      " WHERE id = $1 AND disabled_at IS NULL"
+                                    : "UPDATE police_units SET disabled_at = NULL"
+                                      " WHERE id = $1 AND disabled_at IS NOT NULL",
+                           "SELECT 1 FROM police_units WHERE id = $1", idtext, "database", errstr,
+                           errstr_size);
+    if (rc < 0)
         return -1;
-    int changed = strcmp(PQcmdTuples(r), "1") == 0;
-    PQclear(r);
-    if (changed || gone)
+    if (gone) /* a change too, even to a unit already enabled */
         return 0;
-    if (exec_ok(c, "SELECT 1 FROM police_units WHERE id = $1", 1, params, PGRES_TUPLES_OK, &r,
-                errstr, errstr_size) != 0)
+    if (rc == 2) {
+        snprintf(errstr, errstr_size, "no unit %s (relay48 unit list)", idtext);
         return -1;
-    int found = PQntuples(r) == 1;
-    PQclear(r);
-    if (found)
-        return 1;
-    snprintf(errstr, errstr_size, "no unit %s (relay48 unit list)", idtext);
-    return -1;
+    }
+    return rc;
 }
 
 int units_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
@@ -279,24 +275,18 @@ int units_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
     enum { COLS = 8 };
     static const char *const head[COLS] = {"ID",    "DEPT",     "NAME",    "FALLBACK",
                                            "HOURS", "ENDPOINT", "SECRETS", "STATE"};
-    PGresult *r = PQexec(
-        c, "SELECT u.id::text, u.departement, u.name, CASE WHEN u.fallback THEN 'yes' ELSE 'no'"
-           " END, u.hours, u.endpoint,"
-           " (SELECT count(*) FROM police_unit_secrets s WHERE s.unit_id = u.id"
-           "   AND s.valid_from <= now() AND (s.valid_until IS NULL OR s.valid_until > now()))"
-           "  ::text,"
-           " CASE WHEN u.disabled_at IS NOT NULL THEN 'disabled'"
-           "  WHEN EXISTS (SELECT 1 FROM delivery_endpoints_gone g WHERE g.party = 'unit:' || "
-           "u.id AND g.endpoint = u.endpoint) THEN 'gone (410)' ELSE 'enabled' END"
-           " FROM police_units u ORDER BY u.departement, u.id");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot list the units", PQresultErrorMessage(r));
-        PQclear(r);
-        return -1;
-    }
-    cli_print_table(out, r, head, COLS);
-    PQclear(r);
-    return 0;
+    return cli_list(
+        c, out,
+        "SELECT u.id::text, u.departement, u.name, CASE WHEN u.fallback THEN 'yes' ELSE 'no'"
+        " END, u.hours, u.endpoint,"
+        " (SELECT count(*) FROM police_unit_secrets s WHERE s.unit_id = u.id"
+        "   AND s.valid_from <= now() AND (s.valid_until IS NULL OR s.valid_until > now()))"
+        "  ::text,"
+        " CASE WHEN u.disabled_at IS NOT NULL THEN 'disabled'"
+        "  WHEN EXISTS (SELECT 1 FROM delivery_endpoints_gone g WHERE g.party = 'unit:' || "
+        "u.id AND g.endpoint = u.endpoint) THEN 'gone (410)' ELSE 'enabled' END"
+        " FROM police_units u ORDER BY u.departement, u.id",
+        head, COLS, "cannot list the units", errstr, errstr_size);
 }
 
 static void units_usage(FILE *out)
@@ -319,18 +309,6 @@ static void units_usage(FILE *out)
             ROUTING_DEFAULT_HOURS);
 }
 
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] == '\0' && *i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
-
 static int parse_id(const char *text, int64_t *out)
 {
     char *end = NULL;
@@ -351,49 +329,32 @@ int units_main(const struct config *cfg, int argc, char **argv)
     const char *sub = argc > 0 ? argv[0] : NULL;
     const char *dept = NULL, *name = NULL, *endpoint = NULL, *hours = NULL, *id_text = NULL;
     const char *overlap_text = NULL;
-    int fallback = 0, overlap = 24, cmd = -1;
+    int fallback = 0, overlap = 24, rc = 1;
     int64_t id = 0;
     char err[512], canon[9];
-
-    if (!sub) {
-        units_usage(stderr);
-        return 2;
-    }
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
-        units_usage(stdout);
-        return 0;
-    }
-    for (int k = 0; k < (int)RELAY_ARRAY_LEN(names); k++) {
-        if (strcmp(sub, names[k]) == 0)
-            cmd = k;
-    }
-    if (cmd < 0) {
-        fprintf(stderr, "relay48 unit: unknown subcommand \"%s\"\n", sub);
-        units_usage(stderr);
-        return 2;
-    }
+    int cmd = cli_subcommand("unit", argc, argv, names, RELAY_ARRAY_LEN(names), units_usage, &rc);
+    if (cmd < 0)
+        return rc;
     for (int i = 1; i < argc; i++) {
         const char *val;
-        if (cmd == UNITS_ADD && (val = option_value(argc, argv, &i, "--dept"))) {
+        if (cmd == UNITS_ADD && (val = cli_option_value(argc, argv, &i, "--dept"))) {
             dept = val;
-        } else if (cmd == UNITS_ADD && (val = option_value(argc, argv, &i, "--name"))) {
+        } else if (cmd == UNITS_ADD && (val = cli_option_value(argc, argv, &i, "--name"))) {
             name = val;
-        } else if (cmd == UNITS_ADD && (val = option_value(argc, argv, &i, "--endpoint"))) {
+        } else if (cmd == UNITS_ADD && (val = cli_option_value(argc, argv, &i, "--endpoint"))) {
             endpoint = val;
-        } else if (cmd == UNITS_ADD && (val = option_value(argc, argv, &i, "--hours"))) {
+        } else if (cmd == UNITS_ADD && (val = cli_option_value(argc, argv, &i, "--hours"))) {
             hours = val;
         } else if (cmd == UNITS_ADD && strcmp(argv[i], "--fallback") == 0) {
             fallback = 1;
-        } else if (cmd == UNITS_ROTATE && (val = option_value(argc, argv, &i, "--overlap-hours"))) {
+        } else if (cmd == UNITS_ROTATE &&
+                   (val = cli_option_value(argc, argv, &i, "--overlap-hours"))) {
             overlap_text = val;
         } else if ((cmd == UNITS_ROTATE || cmd == UNITS_DISABLE || cmd == UNITS_ENABLE) &&
                    !id_text && argv[i][0] != '-') {
             id_text = argv[i];
         } else {
-            fprintf(stderr, "relay48 unit %s: unexpected argument \"%s\"%s\n", sub, argv[i],
-                    argv[i][0] == '-' ? " (unknown option, or no value after it)" : "");
-            units_usage(stderr);
-            return 2;
+            return cli_unexpected("unit", sub, argv[i], units_usage);
         }
     }
     if (cmd == UNITS_ADD) {
@@ -430,13 +391,10 @@ int units_main(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "relay48 unit %s: %s\n", sub, err);
         return 1;
     }
-    int rc = 1;
-    PGconn *c = PQconnectdb(cfg->database_url);
-    if (PQstatus(c) != CONNECTION_OK) {
-        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
-        fprintf(stderr, "relay48 unit %s: %s\n", sub, err);
+    rc = 1;
+    PGconn *c = cli_connect(cfg->database_url, "unit", sub);
+    if (!c)
         goto done;
-    }
     char secret[SIGN_SECRET_TEXT_SIZE];
     secret[0] = '\0';
     size_t nbytes = (size_t)cfg->banks_secret_bytes;
