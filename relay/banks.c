@@ -13,12 +13,10 @@
 #include "db.h"
 #include "keys.h"
 #include "log.h"
+#include "sealed.h"
 
 /* Until the first load succeeded, try this often (or refresh_ms if shorter). */
 #define BANKS_FIRST_LOAD_MS 100
-/* The longest sealed secret, and its hex text. */
-#define SEALED_MAX (SIGN_SECRET_MAX + SECRETBOX_OVERHEAD)
-#define AAD_SIZE   64
 
 static const char *const format_names[] = {"json", "camt056"};
 
@@ -111,59 +109,18 @@ void banks_secret_aad(const char *bic, char *out, size_t out_size)
 
 /* ---- command line ------------------------------------------------------------- */
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-/* A new secret: its text into secret_out and its sealed hex into sealed_hex
- * (2 * SEALED_MAX + 1 bytes). */
-static int new_secret(const unsigned char key[SECRETBOX_KEY_LEN], const char *bic, size_t nbytes,
-                      char secret_out[SIGN_SECRET_TEXT_SIZE], char *sealed_hex, char *errstr,
-                      size_t errstr_size)
-{
-    unsigned char secret[SIGN_SECRET_MAX], sealed[SEALED_MAX];
-    char aad[AAD_SIZE];
-    size_t sealed_len = 0;
-    int rc = -1;
-    secret_out[0] = '\0';
-    banks_secret_aad(bic, aad, sizeof(aad));
-    if (sign_secret_generate(secret, nbytes) != 0) {
-        snprintf(errstr, errstr_size, "cannot generate a secret of %zu bytes (24 to 64)", nbytes);
-        goto done;
-    }
-    if (secretbox_seal(key, aad, strlen(aad), secret, nbytes, sealed, sizeof(sealed),
-                       &sealed_len) != 0 ||
-        sign_secret_format(secret, nbytes, secret_out, SIGN_SECRET_TEXT_SIZE) != 0) {
-        set_err(errstr, errstr_size, "cannot seal the secret (OpenSSL)");
-        goto done;
-    }
-    to_hex(sealed, sealed_len, sealed_hex);
-    rc = 0;
-done:
-    OPENSSL_cleanse(secret, sizeof(secret));
-    OPENSSL_cleanse(sealed, sizeof(sealed));
-    if (rc != 0)
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-    return rc;
-}
-
 int banks_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char *bic_in,
               const char *name, const char *endpoint, enum bank_format format, size_t nbytes,
               char secret_out[SIGN_SECRET_TEXT_SIZE], char *errstr, size_t errstr_size)
 {
-    char bic[BIC_MAX + 1], sealed_hex[2 * SEALED_MAX + 1];
+    char bic[BIC_MAX + 1], sealed_hex[SEALED_HEX_SIZE], aad[SEALED_AAD_SIZE];
     secret_out[0] = '\0';
     if (banks_bic_normalise(bic_in, bic, errstr, errstr_size) != 0 ||
         banks_name_check(name, errstr, errstr_size) != 0 ||
         banks_endpoint_check(endpoint, errstr, errstr_size) != 0)
         return -1;
-    if (new_secret(key, bic, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
+    banks_secret_aad(bic, aad, sizeof(aad));
+    if (sealed_new(key, aad, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
         return -1;
     const char *params[5] = {bic, name, endpoint, banks_format_name(format), sealed_hex};
     /* One statement, so one transaction: the bank and its first secret. */
@@ -191,75 +148,20 @@ int banks_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char 
     return rc;
 }
 
-/* Run one statement of a transaction; on failure, roll back and explain. */
-static int tx_step(PGconn *c, const char *sql, int n, const char *const *params,
-                   ExecStatusType want, PGresult **keep, const char *what, char *errstr,
-                   size_t errstr_size)
-{
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != want) {
-        cli_pq_error(errstr, errstr_size, what, PQresultErrorMessage(r));
-        PQclear(r);
-        PQclear(PQexec(c, "ROLLBACK"));
-        return -1;
-    }
-    if (keep)
-        *keep = r;
-    else
-        PQclear(r);
-    return 0;
-}
+/* Where a bank's secrets are, for sealed_rotate. */
+static const struct sealed_owner bank_owner = {"bank", "banks", "bic", "bank_secrets", "bic"};
 
 int banks_rotate(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char *bic_in,
                  int overlap_hours, size_t nbytes, char secret_out[SIGN_SECRET_TEXT_SIZE],
                  char *errstr, size_t errstr_size)
 {
-    char bic[BIC_MAX + 1], sealed_hex[2 * SEALED_MAX + 1], hours[16];
-    PGresult *r = NULL;
-    int rc = -1;
+    char bic[BIC_MAX + 1], aad[SEALED_AAD_SIZE];
     secret_out[0] = '\0';
     if (banks_bic_normalise(bic_in, bic, errstr, errstr_size) != 0)
         return -1;
-    if (overlap_hours < 0 || overlap_hours > BANKS_OVERLAP_MAX_HOURS) {
-        snprintf(errstr, errstr_size, "overlap: 0 to %d hours", BANKS_OVERLAP_MAX_HOURS);
-        return -1;
-    }
-    snprintf(hours, sizeof(hours), "%d", overlap_hours);
-    if (new_secret(key, bic, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
-        return -1;
-    const char *p1[1] = {bic};
-    const char *p2[2] = {bic, hours};
-    const char *p3[2] = {bic, sealed_hex};
-    if (tx_step(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, "cannot rotate", errstr,
-                errstr_size) != 0)
-        goto done;
-    /* The bank row's lock orders concurrent rotations. */
-    if (tx_step(c, "SELECT 1 FROM banks WHERE bic = $1 FOR UPDATE", 1, p1, PGRES_TUPLES_OK, &r,
-                "cannot rotate", errstr, errstr_size) != 0)
-        goto done;
-    int found = PQntuples(r) == 1;
-    PQclear(r);
-    if (!found) {
-        PQclear(PQexec(c, "ROLLBACK"));
-        snprintf(errstr, errstr_size, "no bank %s (relay48 bank list)", bic);
-        goto done;
-    }
-    if (tx_step(c,
-                "UPDATE bank_secrets SET valid_until = now() + make_interval(hours => $2::int)"
-                " WHERE bic = $1 AND (valid_until IS NULL"
-                "  OR valid_until > now() + make_interval(hours => $2::int))",
-                2, p2, PGRES_COMMAND_OK, NULL, "cannot rotate", errstr, errstr_size) != 0 ||
-        tx_step(c, "INSERT INTO bank_secrets (bic, sealed) VALUES ($1, decode($2, 'hex'))", 2, p3,
-                PGRES_COMMAND_OK, NULL, "cannot rotate", errstr, errstr_size) != 0 ||
-        tx_step(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, "cannot rotate", errstr,
-                errstr_size) != 0)
-        goto done;
-    rc = 0;
-done:
-    if (rc != 0)
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-    OPENSSL_cleanse(sealed_hex, sizeof(sealed_hex));
-    return rc;
+    banks_secret_aad(bic, aad, sizeof(aad));
+    return sealed_rotate(c, &bank_owner, bic, aad, key, overlap_hours, nbytes, secret_out, errstr,
+                         errstr_size);
 }
 
 int banks_set_disabled(PGconn *c, const char *bic_in, int disabled, char *errstr,
@@ -512,41 +414,13 @@ static void cache_failed(struct banks_cache *c, const char *why)
     c->failing = 1;
 }
 
-static int hex_byte(const char *h, unsigned char *out)
-{
-    int v = 0;
-    for (int k = 0; k < 2; k++) {
-        char ch = h[k];
-        v <<= 4;
-        if (ch >= '0' && ch <= '9')
-            v |= ch - '0';
-        else if (ch >= 'a' && ch <= 'f')
-            v |= ch - 'a' + 10;
-        else
-            return -1;
-    }
-    *out = (unsigned char)v;
-    return 0;
-}
-
 /* Open one row's secret into e; -1 when it does not open. */
 static int open_secret(const struct banks_cache *c, const char *bic, const char *hex,
                        const char *until, struct secret_entry *e)
 {
-    unsigned char sealed[SEALED_MAX];
-    char aad[AAD_SIZE];
-    size_t hlen = strlen(hex);
-    if (hlen % 2 || hlen / 2 > sizeof(sealed))
-        return -1;
-    for (size_t i = 0; i < hlen / 2; i++) {
-        if (hex_byte(hex + 2 * i, &sealed[i]) != 0)
-            return -1;
-    }
+    char aad[SEALED_AAD_SIZE];
     banks_secret_aad(bic, aad, sizeof(aad));
-    int rc =
-        secretbox_open(c->key, aad, strlen(aad), sealed, hlen / 2, e->key, sizeof(e->key), &e->len);
-    OPENSSL_cleanse(sealed, sizeof(sealed));
-    if (rc != 0 || e->len < SIGN_SECRET_MIN) {
+    if (sealed_open(c->key, aad, hex, e->key, &e->len) != 0) {
         OPENSSL_cleanse(e, sizeof(*e));
         return -1;
     }

@@ -11,10 +11,7 @@
 #include "config.h"
 #include "postal.h"
 #include "routing.h"
-
-#define SEALED_MAX        (SIGN_SECRET_MAX + SECRETBOX_OVERHEAD)
-#define AAD_SIZE          64
-#define OVERLAP_MAX_HOURS 720
+#include "sealed.h"
 
 /* ---- pure ------------------------------------------------------------------ */
 
@@ -72,53 +69,12 @@ void units_secret_aad(int64_t id, char *out, size_t out_size)
 
 /* ---- command line ------------------------------------------------------------ */
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-/* A new secret for unit id: its text into secret_out, its sealed hex into sealed_hex. */
-static int new_secret(const unsigned char key[SECRETBOX_KEY_LEN], int64_t id, size_t nbytes,
-                      char secret_out[SIGN_SECRET_TEXT_SIZE], char *sealed_hex, char *errstr,
-                      size_t errstr_size)
-{
-    unsigned char secret[SIGN_SECRET_MAX], sealed[SEALED_MAX];
-    char aad[AAD_SIZE];
-    size_t sealed_len = 0;
-    int rc = -1;
-    secret_out[0] = '\0';
-    units_secret_aad(id, aad, sizeof(aad));
-    if (sign_secret_generate(secret, nbytes) != 0) {
-        snprintf(errstr, errstr_size, "cannot generate a secret of %zu bytes (24 to 64)", nbytes);
-        goto done;
-    }
-    if (secretbox_seal(key, aad, strlen(aad), secret, nbytes, sealed, sizeof(sealed),
-                       &sealed_len) != 0 ||
-        sign_secret_format(secret, nbytes, secret_out, SIGN_SECRET_TEXT_SIZE) != 0) {
-        snprintf(errstr, errstr_size, "cannot seal the secret (OpenSSL)");
-        goto done;
-    }
-    to_hex(sealed, sealed_len, sealed_hex);
-    rc = 0;
-done:
-    OPENSSL_cleanse(secret, sizeof(secret));
-    OPENSSL_cleanse(sealed, sizeof(sealed));
-    if (rc != 0)
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-    return rc;
-}
-
 int units_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char *dept_in,
               const char *name, const char *endpoint, const char *hours, int fallback,
               size_t nbytes, int64_t *id, char secret_out[SIGN_SECRET_TEXT_SIZE], char *errstr,
               size_t errstr_size)
 {
-    char dept[9], sealed_hex[2 * SEALED_MAX + 1], idtext[24];
+    char dept[9], sealed_hex[SEALED_HEX_SIZE], idtext[24], aad[SEALED_AAD_SIZE];
     struct routing_hours parsed;
     secret_out[0] = '\0';
     if (!hours)
@@ -147,7 +103,8 @@ int units_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char 
     *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     snprintf(idtext, sizeof(idtext), "%" PRId64, *id);
-    if (new_secret(key, *id, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
+    units_secret_aad(*id, aad, sizeof(aad));
+    if (sealed_new(key, aad, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
         return -1;
     const char *params[7] = {idtext, dept, name, endpoint, hours, fallback ? "t" : "f", sealed_hex};
     /* One statement, so one transaction: the unit and its first secret. */
@@ -168,73 +125,19 @@ int units_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char 
     return rc;
 }
 
-static int exec_ok(PGconn *c, const char *sql, int n, const char *const *params,
-                   ExecStatusType want, PGresult **keep, char *errstr, size_t errstr_size)
-{
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != want) {
-        cli_pq_error(errstr, errstr_size, "database", PQresultErrorMessage(r));
-        PQclear(r);
-        return -1;
-    }
-    if (keep)
-        *keep = r;
-    else
-        PQclear(r);
-    return 0;
-}
+/* Where a unit's secrets are, for sealed_rotate. */
+static const struct sealed_owner unit_owner = {"unit", "police_units", "id", "police_unit_secrets",
+                                               "unit_id"};
 
 int units_rotate(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], int64_t id,
                  int overlap_hours, size_t nbytes, char secret_out[SIGN_SECRET_TEXT_SIZE],
                  char *errstr, size_t errstr_size)
 {
-    char idtext[24], hours[16], sealed_hex[2 * SEALED_MAX + 1];
-    PGresult *r = NULL;
-    int rc = -1;
-    secret_out[0] = '\0';
-    if (overlap_hours < 0 || overlap_hours > OVERLAP_MAX_HOURS) {
-        snprintf(errstr, errstr_size, "overlap: 0 to %d hours", OVERLAP_MAX_HOURS);
-        return -1;
-    }
+    char idtext[24], aad[SEALED_AAD_SIZE];
     snprintf(idtext, sizeof(idtext), "%" PRId64, id);
-    snprintf(hours, sizeof(hours), "%d", overlap_hours);
-    if (new_secret(key, id, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
-        return -1;
-    const char *p1[1] = {idtext};
-    const char *p2[2] = {idtext, hours};
-    const char *p3[2] = {idtext, sealed_hex};
-    if (exec_ok(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, errstr, errstr_size) != 0)
-        goto done;
-    if (exec_ok(c, "SELECT 1 FROM police_units WHERE id = $1 FOR UPDATE", 1, p1, PGRES_TUPLES_OK,
-                &r, errstr, errstr_size) != 0)
-        goto rollback;
-    int found = PQntuples(r) == 1;
-    PQclear(r);
-    if (!found) {
-        snprintf(errstr, errstr_size, "no unit %s (relay48 unit list)", idtext);
-        goto rollback;
-    }
-    if (exec_ok(c,
-                "UPDATE police_unit_secrets SET valid_until = now() + make_interval(hours => "
-                "$2::int) WHERE unit_id = $1 AND (valid_until IS NULL"
-                "  OR valid_until > now() + make_interval(hours => $2::int))",
-                2, p2, PGRES_COMMAND_OK, NULL, errstr, errstr_size) != 0 ||
-        exec_ok(c,
-                "INSERT INTO police_unit_secrets (unit_id, sealed) VALUES ($1, decode($2, "
-                "'hex'))",
-                2, p3, PGRES_COMMAND_OK, NULL, errstr, errstr_size) != 0)
-        goto rollback;
-    if (exec_ok(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, errstr, errstr_size) != 0)
-        goto done;
-    rc = 0;
-    goto done;
-rollback:
-    PQclear(PQexec(c, "ROLLBACK"));
-done:
-    if (rc != 0)
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-    OPENSSL_cleanse(sealed_hex, sizeof(sealed_hex));
-    return rc;
+    units_secret_aad(id, aad, sizeof(aad));
+    return sealed_rotate(c, &unit_owner, idtext, aad, key, overlap_hours, nbytes, secret_out,
+                         errstr, errstr_size);
 }
 
 int units_set_disabled(PGconn *c, int64_t id, int disabled, char *errstr, size_t errstr_size)
@@ -374,11 +277,10 @@ int units_main(const struct config *cfg, int argc, char **argv)
         return 2;
     }
     if (cmd == UNITS_ROTATE && overlap_text) {
-        char *end = NULL;
-        long h = strtol(overlap_text, &end, 10);
-        if (!*overlap_text || *end || h < 0 || h > OVERLAP_MAX_HOURS) {
+        long h = 0;
+        if (cli_parse_long(overlap_text, 0, SEALED_OVERLAP_MAX_HOURS, &h) != 0) {
             fprintf(stderr, "relay48 unit rotate-secret: --overlap-hours takes 0..%d\n",
-                    OVERLAP_MAX_HOURS);
+                    SEALED_OVERLAP_MAX_HOURS);
             return 2;
         }
         overlap = (int)h;
