@@ -113,39 +113,27 @@ int banks_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char 
               const char *name, const char *endpoint, enum bank_format format, size_t nbytes,
               char secret_out[SIGN_SECRET_TEXT_SIZE], char *errstr, size_t errstr_size)
 {
-    char bic[BIC_MAX + 1], sealed_hex[SEALED_HEX_SIZE], aad[SEALED_AAD_SIZE];
+    char bic[BIC_MAX + 1], aad[SEALED_AAD_SIZE];
     secret_out[0] = '\0';
     if (banks_bic_normalise(bic_in, bic, errstr, errstr_size) != 0 ||
         banks_name_check(name, errstr, errstr_size) != 0 ||
         banks_endpoint_check(endpoint, errstr, errstr_size) != 0)
         return -1;
     banks_secret_aad(bic, aad, sizeof(aad));
-    if (sealed_new(key, aad, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
-        return -1;
-    const char *params[5] = {bic, name, endpoint, banks_format_name(format), sealed_hex};
+    const char *params[4] = {bic, name, endpoint, banks_format_name(format)};
     /* One statement, so one transaction: the bank and its first secret. */
-    PGresult *r = PQexecParams(c,
-                               "WITH b AS (INSERT INTO banks (bic, name, endpoint, format)"
-                               " VALUES ($1, $2, $3, $4) RETURNING bic)"
-                               " INSERT INTO bank_secrets (bic, sealed)"
-                               " SELECT bic, decode($5, 'hex') FROM b",
-                               5, NULL, params, NULL, NULL, 0);
-    int rc = 0;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        if (state && strcmp(state, "23505") == 0)
-            snprintf(errstr, errstr_size,
-                     "bank %s is already registered (relay48 bank rotate-secret --bic %s gives "
-                     "it a new secret)",
-                     bic, bic);
-        else
-            cli_pq_error(errstr, errstr_size, "cannot register the bank", PQresultErrorMessage(r));
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-        rc = -1;
-    }
-    PQclear(r);
-    OPENSSL_cleanse(sealed_hex, sizeof(sealed_hex));
-    return rc;
+    int rc = sealed_add(c, key, aad, nbytes,
+                        "WITH b AS (INSERT INTO banks (bic, name, endpoint, format)"
+                        " VALUES ($1, $2, $3, $4) RETURNING bic)"
+                        " INSERT INTO bank_secrets (bic, sealed)"
+                        " SELECT bic, decode($5, 'hex') FROM b",
+                        4, params, secret_out, "cannot register the bank", errstr, errstr_size);
+    if (rc == 1)
+        snprintf(errstr, errstr_size,
+                 "bank %s is already registered (relay48 bank rotate-secret --bic %s gives "
+                 "it a new secret)",
+                 bic, bic);
+    return rc == 0 ? 0 : -1;
 }
 
 /* Where a bank's secrets are, for sealed_rotate. */

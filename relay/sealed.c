@@ -61,6 +61,36 @@ int sealed_open(const unsigned char key[SECRETBOX_KEY_LEN], const char *aad, con
     return rc;
 }
 
+int sealed_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char *aad,
+               size_t nbytes, const char *sql, int nparams, const char *const *params,
+               char secret_out[SIGN_SECRET_TEXT_SIZE], const char *what, char *errstr,
+               size_t errstr_size)
+{
+    char sealed_hex[SEALED_HEX_SIZE];
+    const char *all[SEALED_PARAMS_MAX + 1];
+    secret_out[0] = '\0';
+    if (nparams < 0 || nparams > SEALED_PARAMS_MAX) {
+        snprintf(errstr, errstr_size, "%s: more than %d parameters", what, SEALED_PARAMS_MAX);
+        return -1;
+    }
+    if (sealed_new(key, aad, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
+        return -1;
+    for (int k = 0; k < nparams; k++)
+        all[k] = params[k];
+    all[nparams] = sealed_hex;
+    PGresult *r = PQexecParams(c, sql, nparams + 1, NULL, all, NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        cli_pq_error(errstr, errstr_size, what, PQresultErrorMessage(r));
+        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
+        rc = state && strcmp(state, "23505") == 0 ? 1 : -1;
+    }
+    PQclear(r);
+    OPENSSL_cleanse(sealed_hex, sizeof(sealed_hex));
+    return rc;
+}
+
 int sealed_rotate(PGconn *c, const struct sealed_owner *owner, const char *owner_key,
                   const char *aad, const unsigned char key[SECRETBOX_KEY_LEN], int overlap_hours,
                   size_t nbytes, char secret_out[SIGN_SECRET_TEXT_SIZE], char *errstr,

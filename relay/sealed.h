@@ -16,7 +16,7 @@
  * after an overlap, during which a signature under either is accepted.
  *
  * Pure but for RAND_bytes: sealed_new, sealed_open. Blocking libpq (command
- * line only): sealed_rotate. Buffers that held a secret are cleansed.
+ * line only): sealed_add, sealed_rotate. Buffers that held a secret are cleansed.
  */
 #ifndef RELAY48_SEALED_H
 #define RELAY48_SEALED_H
@@ -53,6 +53,22 @@ int sealed_new(const unsigned char key[SECRETBOX_KEY_LEN], const char *aad, size
  */
 int sealed_open(const unsigned char key[SECRETBOX_KEY_LEN], const char *aad, const char *hex,
                 unsigned char out[SIGN_SECRET_MAX], size_t *out_len) RELAY_MUSTCHECK;
+
+/* Parameters sealed_add passes before the sealed hex, at most. */
+#define SEALED_PARAMS_MAX 15
+
+/*
+ * A new owner with its first secret, in one statement so in one
+ * transaction: sealed_new with aad, then sql run with the nparams text
+ * params followed by the sealed hex ($nparams + 1, for decode(..., 'hex')),
+ * which must answer PGRES_COMMAND_OK. 0 with the secret's text in
+ * secret_out; 1 when a unique constraint refused a row (the owner exists),
+ * -1 otherwise, both with "what: <libpq message>" and secret_out cleansed.
+ */
+int sealed_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char *aad,
+               size_t nbytes, const char *sql, int nparams, const char *const *params,
+               char secret_out[SIGN_SECRET_TEXT_SIZE], const char *what, char *errstr,
+               size_t errstr_size) RELAY_MUSTCHECK;
 
 /* Where an owner's secrets are: the owners' table and its key column, the
  * secrets' table and its column naming the owner. Identifiers written into

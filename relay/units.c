@@ -74,7 +74,7 @@ int units_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char 
               size_t nbytes, int64_t *id, char secret_out[SIGN_SECRET_TEXT_SIZE], char *errstr,
               size_t errstr_size)
 {
-    char dept[9], sealed_hex[SEALED_HEX_SIZE], idtext[24], aad[SEALED_AAD_SIZE];
+    char dept[9], idtext[24], aad[SEALED_AAD_SIZE];
     struct routing_hours parsed;
     secret_out[0] = '\0';
     if (!hours)
@@ -104,25 +104,15 @@ int units_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char 
     PQclear(r);
     snprintf(idtext, sizeof(idtext), "%" PRId64, *id);
     units_secret_aad(*id, aad, sizeof(aad));
-    if (sealed_new(key, aad, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
-        return -1;
-    const char *params[7] = {idtext, dept, name, endpoint, hours, fallback ? "t" : "f", sealed_hex};
+    const char *params[6] = {idtext, dept, name, endpoint, hours, fallback ? "t" : "f"};
     /* One statement, so one transaction: the unit and its first secret. */
-    r = PQexecParams(c,
-                     "WITH u AS (INSERT INTO police_units (id, departement, name, endpoint, hours,"
-                     " fallback) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id)"
-                     " INSERT INTO police_unit_secrets (unit_id, sealed)"
-                     " SELECT id, decode($7, 'hex') FROM u",
-                     7, NULL, params, NULL, NULL, 0);
-    int rc = 0;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot register the unit", PQresultErrorMessage(r));
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-        rc = -1;
-    }
-    PQclear(r);
-    OPENSSL_cleanse(sealed_hex, sizeof(sealed_hex));
-    return rc;
+    int rc = sealed_add(c, key, aad, nbytes,
+                        "WITH u AS (INSERT INTO police_units (id, departement, name, endpoint,"
+                        " hours, fallback) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id)"
+                        " INSERT INTO police_unit_secrets (unit_id, sealed)"
+                        " SELECT id, decode($7, 'hex') FROM u",
+                        6, params, secret_out, "cannot register the unit", errstr, errstr_size);
+    return rc == 0 ? 0 : -1;
 }
 
 /* Where a unit's secrets are, for sealed_rotate. */
