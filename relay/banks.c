@@ -1,7 +1,6 @@
 /* banks.c — the bank registry: `relay48 bank`, the daemon's cache; see banks.h. */
 #include "banks.h"
 
-#include <event2/event.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -10,13 +9,10 @@
 
 #include "cli.h"
 #include "config.h"
-#include "db.h"
 #include "keys.h"
 #include "log.h"
+#include "reload.h"
 #include "sealed.h"
-
-/* Until the first load succeeded, try this often (or refresh_ms if shorter). */
-#define BANKS_FIRST_LOAD_MS 100
 
 static const char *const format_names[] = {"json", "camt056"};
 
@@ -350,21 +346,11 @@ struct bank_entry {
     struct secret_entry s[BANKS_SECRETS_MAX]; /* newest first */
 };
 
-struct banks_load {
-    struct banks_cache *cache;
-};
-
 struct banks_cache {
-    struct event_base *base;
-    struct db *db;
-    int refresh_ms;
+    struct reload *reload;
     unsigned char key[SECRETBOX_KEY_LEN];
-    struct event *ev_timer;
     struct bank_entry *table; /* sorted by bic */
     size_t n;
-    int loaded;
-    int failing;
-    struct banks_load *inflight;
 };
 
 static const char banks_load_sql[] =
@@ -386,22 +372,6 @@ static void table_free(struct bank_entry *t, size_t n)
     free(t);
 }
 
-static void cache_schedule(struct banks_cache *c)
-{
-    int ms = c->refresh_ms;
-    if (!c->loaded && ms > BANKS_FIRST_LOAD_MS)
-        ms = BANKS_FIRST_LOAD_MS;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(c->ev_timer, &tv);
-}
-
-static void cache_failed(struct banks_cache *c, const char *why)
-{
-    if (!c->failing)
-        log_warn("banks.load_failed", "keeping the %zu banks loaded before: %s", c->n, why);
-    c->failing = 1;
-}
-
 /* Open one row's secret into e; -1 when it does not open. */
 static int open_secret(const struct banks_cache *c, const char *bic, const char *hex,
                        const char *until, struct secret_entry *e)
@@ -416,33 +386,16 @@ static int open_secret(const struct banks_cache *c, const char *bic, const char 
     return 0;
 }
 
-/* Loop thread: the answer to banks_load_sql, or NULL when the connection was lost. */
-static void on_loaded(PGresult *res, void *arg)
+/* Loop thread: the answer to banks_load_sql, for reload.h. */
+static int apply(void *owner, const PGresult *res, int announce, char *why, size_t why_size)
 {
-    struct banks_load *l = arg;
-    struct banks_cache *c = l->cache;
-    free(l);
-    if (!c)
-        return;
-    c->inflight = NULL;
-    struct bank_entry *t = NULL;
+    struct banks_cache *c = owner;
     size_t n = 0, unopened = 0;
-    if (!res) {
-        cache_failed(c, "connection lost during the load");
-        goto next;
-    }
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 4) {
-        char why[200];
-        snprintf(why, sizeof(why), "%s", PQresultErrorMessage(res));
-        why[strcspn(why, "\n")] = '\0';
-        cache_failed(c, why);
-        goto next;
-    }
     int rows = PQntuples(res);
-    t = calloc((size_t)rows + 1, sizeof(*t));
+    struct bank_entry *t = calloc((size_t)rows + 1, sizeof(*t));
     if (!t) {
-        cache_failed(c, "out of memory");
-        goto next;
+        snprintf(why, why_size, "out of memory");
+        return -1;
     }
     for (int i = 0; i < rows; i++) {
         const char *bic = PQgetvalue(res, i, 0);
@@ -451,8 +404,8 @@ static void on_loaded(PGresult *res, void *arg)
         if (n == 0 || strcmp(t[n - 1].bic, bic) != 0) {
             if (n == BANKS_CACHE_MAX) {
                 table_free(t, (size_t)rows + 1);
-                cache_failed(c, "more enabled banks than the cache's bound");
-                goto next;
+                snprintf(why, why_size, "more enabled banks than the cache's bound");
+                return -1;
             }
             memcpy(t[n].bic, bic, strlen(bic) + 1);
             n++;
@@ -472,36 +425,17 @@ static void on_loaded(PGresult *res, void *arg)
     }
     /* ORDER BY bic in the database's collation; bsearch wants strcmp's. */
     qsort(t, n, sizeof(*t), entry_cmp);
-    if (!c->loaded || c->failing || n != c->n)
+    if (announce || n != c->n)
         log_info("banks.loaded", "%zu banks%s", n, unopened ? ", some secrets skipped" : "");
     table_free(c->table, c->n);
     c->table = t;
     c->n = n;
-    c->loaded = 1;
-    c->failing = 0;
-next:
-    cache_schedule(c);
+    return 0;
 }
 
-static void on_refresh(evutil_socket_t fd, short what, void *arg)
+static size_t count(const void *owner)
 {
-    struct banks_cache *c = arg;
-    if (c->inflight)
-        return;
-    struct banks_load *l = calloc(1, sizeof(*l));
-    if (!l) {
-        cache_schedule(c);
-        return;
-    }
-    l->cache = c;
-    if (db_send(c->db, NULL, banks_load_sql, 0, NULL, on_loaded, l) != 0) {
-        free(l);
-        cache_schedule(c);
-        return;
-    }
-    c->inflight = l;
-    if (db_sync(c->db) != 0)
-        log_debug("banks.sync_failed", "connection lost while sending the load");
+    return ((const struct banks_cache *)owner)->n;
 }
 
 struct banks_cache *banks_cache_new(struct event_base *base, struct db *db,
@@ -510,18 +444,23 @@ struct banks_cache *banks_cache_new(struct event_base *base, struct db *db,
     struct banks_cache *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
-    c->base = base;
-    c->db = db;
-    c->refresh_ms = refresh_ms > 0 ? refresh_ms : BANKS_REFRESH_MS;
     memcpy(c->key, key, SECRETBOX_KEY_LEN);
-    c->ev_timer = evtimer_new(base, on_refresh, c);
-    if (!c->ev_timer) {
+    struct reload_options o = {
+        .name = "banks",
+        .noun = "banks",
+        .sql = banks_load_sql,
+        .nfields = 4,
+        .refresh_ms = refresh_ms > 0 ? refresh_ms : BANKS_REFRESH_MS,
+        .apply = apply,
+        .count = count,
+        .owner = c,
+    };
+    c->reload = reload_new(base, db, &o);
+    if (!c->reload) {
         OPENSSL_cleanse(c->key, sizeof(c->key));
         free(c);
         return NULL;
     }
-    struct timeval now = {0, 0};
-    evtimer_add(c->ev_timer, &now);
     return c;
 }
 
@@ -548,7 +487,7 @@ int banks_cache_secrets(const struct banks_cache *c, const char *bic, int64_t no
 
 int banks_cache_loaded(const struct banks_cache *c)
 {
-    return c && c->loaded;
+    return c && reload_loaded(c->reload);
 }
 
 size_t banks_cache_count(const struct banks_cache *c)
@@ -560,10 +499,7 @@ void banks_cache_free(struct banks_cache *c)
 {
     if (!c)
         return;
-    if (c->inflight)
-        c->inflight->cache = NULL;
-    if (c->ev_timer)
-        event_free(c->ev_timer);
+    reload_free(c->reload);
     table_free(c->table, c->n);
     OPENSSL_cleanse(c->key, sizeof(c->key));
     free(c);

@@ -2,20 +2,18 @@
 #include "bins.h"
 
 #include <errno.h>
-#include <event2/event.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "csvread.h"
-#include "db.h"
 #include "keys.h"
 #include "log.h"
 #include "progress.h"
+#include "reload.h"
 
-#define FIELDS             3
-#define BINS_FIRST_LOAD_MS 100
+#define FIELDS 3
 
 /* ---- pure: the CSV line --------------------------------------------------------- */
 
@@ -341,19 +339,10 @@ struct bin_entry {
     char bic[BIC_MAX + 1];
 };
 
-struct bins_load {
-    struct bins *b;
-};
-
 struct bins {
-    struct event_base *base;
-    struct db *db;
-    int refresh_ms;
-    struct event *ev_timer;
+    struct reload *reload;
     struct bin_entry *table; /* sorted by bin */
     size_t n;
-    int loaded, failing;
-    struct bins_load *inflight;
 };
 
 static int bin_cmp(const void *a, const void *b)
@@ -361,47 +350,19 @@ static int bin_cmp(const void *a, const void *b)
     return strcmp(((const struct bin_entry *)a)->bin, ((const struct bin_entry *)b)->bin);
 }
 
-static void schedule(struct bins *b)
+/* Loop thread: the answer to the load, for reload.h. */
+static int apply(void *owner, const PGresult *res, int announce, char *why, size_t why_size)
 {
-    int ms = b->refresh_ms;
-    if (!b->loaded && ms > BINS_FIRST_LOAD_MS)
-        ms = BINS_FIRST_LOAD_MS;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(b->ev_timer, &tv);
-}
-
-static void failed(struct bins *b, const char *why)
-{
-    if (!b->failing)
-        log_warn("bins.load_failed", "keeping the %zu BINs loaded before: %s", b->n, why);
-    b->failing = 1;
-}
-
-static void on_loaded(PGresult *res, void *arg)
-{
-    struct bins_load *l = arg;
-    struct bins *b = l->b;
-    free(l);
-    if (!b)
-        return;
-    b->inflight = NULL;
-    if (!res) {
-        failed(b, "connection lost during the load");
-        goto next;
-    }
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 2) {
-        failed(b, "the query failed (is migration 005 applied?)");
-        goto next;
-    }
+    struct bins *b = owner;
     int rows = PQntuples(res);
     if (rows > BINS_CACHE_MAX) {
-        failed(b, "more BINs than the cache's bound");
-        goto next;
+        snprintf(why, why_size, "more BINs than the cache's bound");
+        return -1;
     }
     struct bin_entry *t = calloc((size_t)rows + 1, sizeof(*t));
     if (!t) {
-        failed(b, "out of memory");
-        goto next;
+        snprintf(why, why_size, "out of memory");
+        return -1;
     }
     size_t n = 0;
     for (int i = 0; i < rows; i++) {
@@ -413,36 +374,17 @@ static void on_loaded(PGresult *res, void *arg)
         n++;
     }
     qsort(t, n, sizeof(*t), bin_cmp);
-    if (!b->loaded || b->failing || n != b->n)
+    if (announce || n != b->n)
         log_info("bins.loaded", "%zu BINs", n);
     free(b->table);
     b->table = t;
     b->n = n;
-    b->loaded = 1;
-    b->failing = 0;
-next:
-    schedule(b);
+    return 0;
 }
 
-static void on_refresh(evutil_socket_t fd, short what, void *arg)
+static size_t count(const void *owner)
 {
-    struct bins *b = arg;
-    if (b->inflight)
-        return;
-    struct bins_load *l = calloc(1, sizeof(*l));
-    if (!l) {
-        schedule(b);
-        return;
-    }
-    l->b = b;
-    if (db_send(b->db, NULL, "SELECT bin, bic FROM card_bins", 0, NULL, on_loaded, l) != 0) {
-        free(l);
-        schedule(b);
-        return;
-    }
-    b->inflight = l;
-    if (db_sync(b->db) != 0)
-        log_debug("bins.sync_failed", "connection lost while sending the load");
+    return ((const struct bins *)owner)->n;
 }
 
 struct bins *bins_new(struct event_base *base, struct db *db, int refresh_ms)
@@ -450,16 +392,22 @@ struct bins *bins_new(struct event_base *base, struct db *db, int refresh_ms)
     struct bins *b = calloc(1, sizeof(*b));
     if (!b)
         return NULL;
-    b->base = base;
-    b->db = db;
-    b->refresh_ms = refresh_ms > 0 ? refresh_ms : 60000;
-    b->ev_timer = evtimer_new(base, on_refresh, b);
-    if (!b->ev_timer) {
+    struct reload_options o = {
+        .name = "bins",
+        .noun = "BINs",
+        .sql = "SELECT bin, bic FROM card_bins",
+        .nfields = 2,
+        .refresh_ms = refresh_ms > 0 ? refresh_ms : 60000,
+        .query_failed = "the query failed (is migration 005 applied?)",
+        .apply = apply,
+        .count = count,
+        .owner = b,
+    };
+    b->reload = reload_new(base, db, &o);
+    if (!b->reload) {
         free(b);
         return NULL;
     }
-    struct timeval now = {0, 0};
-    evtimer_add(b->ev_timer, &now);
     return b;
 }
 
@@ -467,10 +415,7 @@ void bins_free(struct bins *b)
 {
     if (!b)
         return;
-    if (b->inflight)
-        b->inflight->b = NULL;
-    if (b->ev_timer)
-        event_free(b->ev_timer);
+    reload_free(b->reload);
     free(b->table);
     free(b);
 }

@@ -15,14 +15,13 @@
 #include "iban.h"
 #include "log.h"
 #include "postal.h"
+#include "reload.h"
 
 /* Crockford's base32 in lower case: no i, l, o, u. */
 static const char crockford[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
 #define KEYS_PREFIX     "r48_"
 #define KEYS_PREFIX_LEN 4
-/* Until the first load succeeded, try this often (or refresh_ms if shorter). */
-#define KEYS_FIRST_LOAD_MS 100
 /* Creation retries when a random id is already taken. */
 #define KEYS_CREATE_TRIES 3
 /* How long `key verify` waits for a load before giving up. */
@@ -262,25 +261,11 @@ struct key_entry {
     unsigned char hash[KEYS_HASH_LEN];
 };
 
-/* The one statement in flight; orphaned (cache NULL) when the cache is freed first. */
-struct keys_load {
-    struct keys_cache *cache;
-    uint64_t seq;
-};
-
 struct keys_cache {
     struct event_base *base;
-    struct db *db;
-    int refresh_ms;
-    struct event *ev_timer;
+    struct reload *reload;
     struct key_entry *table; /* sorted by id */
     size_t n;
-    int loaded;
-    int failing; /* the last load failed: log only the transitions */
-    struct keys_load *inflight;
-    uint64_t seq_sent; /* loads sent */
-    uint64_t seq_done; /* the last load that succeeded */
-    char last_error[256];
     /* Called after each load attempt; only `relay48 key verify` sets it. */
     void (*on_load)(struct keys_cache *c, void *arg);
     void *on_load_arg;
@@ -317,59 +302,20 @@ static int entry_from_row(const PGresult *res, int row, struct key_entry *e)
     return 0;
 }
 
-static void cache_schedule(struct keys_cache *c)
+/* Loop thread: the answer to keys_load_sql, for reload.h. */
+static int apply(void *owner, const PGresult *res, int announce, char *why, size_t why_size)
 {
-    int ms = c->refresh_ms;
-    if (!c->loaded && ms > KEYS_FIRST_LOAD_MS)
-        ms = KEYS_FIRST_LOAD_MS;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(c->ev_timer, &tv);
-}
-
-static void cache_failed(struct keys_cache *c, const char *why)
-{
-    snprintf(c->last_error, sizeof(c->last_error), "%s", why);
-    if (!c->failing)
-        log_warn("keys.load_failed", "keeping the %zu keys loaded before: %s", c->n, why);
-    c->failing = 1;
-}
-
-/* Loop thread: the answer to keys_load_sql, or NULL when the connection was lost. */
-static void on_loaded(PGresult *res, void *arg)
-{
-    struct keys_load *l = arg;
-    struct keys_cache *c = l->cache;
-    uint64_t seq = l->seq;
-    free(l);
-    if (!c)
-        return; /* the cache was freed meanwhile */
-    c->inflight = NULL;
-
-    struct key_entry *t = NULL;
+    struct keys_cache *c = owner;
     size_t n = 0, skipped = 0;
-    if (!res) {
-        cache_failed(c, "connection lost during the load");
-        goto next;
-    }
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 4) {
-        char why[200];
-        snprintf(why, sizeof(why), "%s", PQresultErrorMessage(res));
-        why[strcspn(why, "\n")] = '\0';
-        cache_failed(c, why);
-        goto next;
-    }
     int rows = PQntuples(res);
     if (rows > KEYS_CACHE_MAX) {
-        char why[128];
-        snprintf(why, sizeof(why), "%d valid keys, more than the bound of %d", rows,
-                 KEYS_CACHE_MAX);
-        cache_failed(c, why);
-        goto next;
+        snprintf(why, why_size, "%d valid keys, more than the bound of %d", rows, KEYS_CACHE_MAX);
+        return -1;
     }
-    t = calloc((size_t)rows + 1, sizeof(*t));
+    struct key_entry *t = calloc((size_t)rows + 1, sizeof(*t));
     if (!t) {
-        cache_failed(c, "out of memory");
-        goto next;
+        snprintf(why, why_size, "out of memory");
+        return -1;
     }
     for (int i = 0; i < rows; i++) {
         if (entry_from_row(res, i, &t[n]) == 0)
@@ -380,7 +326,7 @@ static void on_loaded(PGresult *res, void *arg)
     qsort(t, n, sizeof(*t), entry_cmp);
     if (skipped)
         log_warn("keys.bad_rows", "%zu rows of api_keys ignored: not the shape of a key", skipped);
-    if (!c->loaded || c->failing || n != c->n)
+    if (announce || n != c->n)
         log_info("keys.loaded", "%zu keys", n);
     /* The swap: lookups run on this same thread, so they see one table or the other. */
     if (c->table)
@@ -388,42 +334,19 @@ static void on_loaded(PGresult *res, void *arg)
     free(c->table);
     c->table = t;
     c->n = n;
-    c->loaded = 1;
-    c->failing = 0;
-    c->seq_done = seq;
-    c->last_error[0] = '\0';
-next:
-    cache_schedule(c);
-    if (c->on_load)
-        c->on_load(c, c->on_load_arg);
+    return 0;
 }
 
-static void on_refresh(evutil_socket_t fd, short what, void *arg)
+static size_t count(const void *owner)
 {
-    struct keys_cache *c = arg;
-    if (c->inflight)
-        return; /* on_loaded will schedule the next one */
-    struct keys_load *l = calloc(1, sizeof(*l));
-    if (!l) {
-        cache_schedule(c);
-        return;
-    }
-    l->cache = c;
-    l->seq = c->seq_sent + 1;
-    if (db_send(c->db, NULL, keys_load_sql, 0, NULL, on_loaded, l) != 0) {
-        /* Not connected: nothing queued, try again at the next tick. */
-        free(l);
-        snprintf(c->last_error, sizeof(c->last_error), "database not connected");
-        cache_schedule(c);
-        if (c->on_load)
-            c->on_load(c, c->on_load_arg);
-        return;
-    }
-    c->inflight = l;
-    c->seq_sent = l->seq;
-    /* On failure the connection was dropped and on_loaded gets NULL. */
-    if (db_sync(c->db) != 0)
-        log_debug("keys.sync_failed", "connection lost while sending the load");
+    return ((const struct keys_cache *)owner)->n;
+}
+
+static void attempted(void *owner)
+{
+    struct keys_cache *c = owner;
+    if (c->on_load)
+        c->on_load(c, c->on_load_arg);
 }
 
 struct keys_cache *keys_cache_new(struct event_base *base, struct db *db, int refresh_ms)
@@ -432,16 +355,22 @@ struct keys_cache *keys_cache_new(struct event_base *base, struct db *db, int re
     if (!c)
         return NULL;
     c->base = base;
-    c->db = db;
-    c->refresh_ms = refresh_ms > 0 ? refresh_ms : KEYS_REFRESH_MS;
-    c->ev_timer = evtimer_new(base, on_refresh, c);
-    if (!c->ev_timer) {
+    struct reload_options o = {
+        .name = "keys",
+        .noun = "keys",
+        .sql = keys_load_sql,
+        .nfields = 4,
+        .refresh_ms = refresh_ms > 0 ? refresh_ms : KEYS_REFRESH_MS,
+        .apply = apply,
+        .count = count,
+        .attempted = attempted,
+        .owner = c,
+    };
+    c->reload = reload_new(base, db, &o);
+    if (!c->reload) {
         free(c);
         return NULL;
     }
-    /* First attempt on the next loop turn. */
-    struct timeval now = {0, 0};
-    evtimer_add(c->ev_timer, &now);
     return c;
 }
 
@@ -473,7 +402,7 @@ done:
 
 int keys_cache_loaded(const struct keys_cache *c)
 {
-    return c && c->loaded;
+    return c && reload_loaded(c->reload);
 }
 
 size_t keys_cache_count(const struct keys_cache *c)
@@ -485,10 +414,7 @@ void keys_cache_free(struct keys_cache *c)
 {
     if (!c)
         return;
-    if (c->inflight)
-        c->inflight->cache = NULL;
-    if (c->ev_timer)
-        event_free(c->ev_timer);
+    reload_free(c->reload);
     if (c->table)
         OPENSSL_cleanse(c->table, c->n * sizeof(*c->table));
     free(c->table);
@@ -664,15 +590,16 @@ static int keys_verify(const char *conninfo, int refresh_ms)
         line[strcspn(line, "\r\n")] = '\0';
         if (!line[0])
             continue;
-        uint64_t wanted = cache->seq_done ? cache->seq_sent + 1 : 1;
+        uint64_t wanted = reload_done(cache->reload) ? reload_sent(cache->reload) + 1 : 1;
         struct timeval tv = {(refresh_ms + KEYS_VERIFY_TIMEOUT_MS) / 1000, 0};
         evtimer_add(ev_timeout, &tv);
-        while (cache->seq_done < wanted && !v.timed_out)
+        while (reload_done(cache->reload) < wanted && !v.timed_out)
             event_base_loop(base, EVLOOP_ONCE);
         evtimer_del(ev_timeout);
         if (v.timed_out) {
+            const char *why = reload_last_error(cache->reload);
             fprintf(stderr, "relay48 key verify: could not load the keys: %s\n",
-                    cache->last_error[0] ? cache->last_error : "no answer");
+                    why[0] ? why : "no answer");
             OPENSSL_cleanse(line, sizeof(line));
             goto fail;
         }
