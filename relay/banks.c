@@ -1,7 +1,6 @@
 /* banks.c — the bank registry: `relay48 bank`, the daemon's cache; see banks.h. */
 #include "banks.h"
 
-#include <event2/event.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -10,15 +9,10 @@
 
 #include "cli.h"
 #include "config.h"
-#include "db.h"
 #include "keys.h"
 #include "log.h"
-
-/* Until the first load succeeded, try this often (or refresh_ms if shorter). */
-#define BANKS_FIRST_LOAD_MS 100
-/* The longest sealed secret, and its hex text. */
-#define SEALED_MAX (SIGN_SECRET_MAX + SECRETBOX_OVERHEAD)
-#define AAD_SIZE   64
+#include "reload.h"
+#include "sealed.h"
 
 static const char *const format_names[] = {"json", "camt056"};
 
@@ -111,155 +105,47 @@ void banks_secret_aad(const char *bic, char *out, size_t out_size)
 
 /* ---- command line ------------------------------------------------------------- */
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-/* A new secret: its text into secret_out and its sealed hex into sealed_hex
- * (2 * SEALED_MAX + 1 bytes). */
-static int new_secret(const unsigned char key[SECRETBOX_KEY_LEN], const char *bic, size_t nbytes,
-                      char secret_out[SIGN_SECRET_TEXT_SIZE], char *sealed_hex, char *errstr,
-                      size_t errstr_size)
-{
-    unsigned char secret[SIGN_SECRET_MAX], sealed[SEALED_MAX];
-    char aad[AAD_SIZE];
-    size_t sealed_len = 0;
-    int rc = -1;
-    secret_out[0] = '\0';
-    banks_secret_aad(bic, aad, sizeof(aad));
-    if (sign_secret_generate(secret, nbytes) != 0) {
-        snprintf(errstr, errstr_size, "cannot generate a secret of %zu bytes (24 to 64)", nbytes);
-        goto done;
-    }
-    if (secretbox_seal(key, aad, strlen(aad), secret, nbytes, sealed, sizeof(sealed),
-                       &sealed_len) != 0 ||
-        sign_secret_format(secret, nbytes, secret_out, SIGN_SECRET_TEXT_SIZE) != 0) {
-        set_err(errstr, errstr_size, "cannot seal the secret (OpenSSL)");
-        goto done;
-    }
-    to_hex(sealed, sealed_len, sealed_hex);
-    rc = 0;
-done:
-    OPENSSL_cleanse(secret, sizeof(secret));
-    OPENSSL_cleanse(sealed, sizeof(sealed));
-    if (rc != 0)
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-    return rc;
-}
-
 int banks_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char *bic_in,
               const char *name, const char *endpoint, enum bank_format format, size_t nbytes,
               char secret_out[SIGN_SECRET_TEXT_SIZE], char *errstr, size_t errstr_size)
 {
-    char bic[BIC_MAX + 1], sealed_hex[2 * SEALED_MAX + 1];
+    char bic[BIC_MAX + 1], aad[SEALED_AAD_SIZE];
     secret_out[0] = '\0';
     if (banks_bic_normalise(bic_in, bic, errstr, errstr_size) != 0 ||
         banks_name_check(name, errstr, errstr_size) != 0 ||
         banks_endpoint_check(endpoint, errstr, errstr_size) != 0)
         return -1;
-    if (new_secret(key, bic, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
-        return -1;
-    const char *params[5] = {bic, name, endpoint, banks_format_name(format), sealed_hex};
+    banks_secret_aad(bic, aad, sizeof(aad));
+    const char *params[4] = {bic, name, endpoint, banks_format_name(format)};
     /* One statement, so one transaction: the bank and its first secret. */
-    PGresult *r = PQexecParams(c,
-                               "WITH b AS (INSERT INTO banks (bic, name, endpoint, format)"
-                               " VALUES ($1, $2, $3, $4) RETURNING bic)"
-                               " INSERT INTO bank_secrets (bic, sealed)"
-                               " SELECT bic, decode($5, 'hex') FROM b",
-                               5, NULL, params, NULL, NULL, 0);
-    int rc = 0;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        if (state && strcmp(state, "23505") == 0)
-            snprintf(errstr, errstr_size,
-                     "bank %s is already registered (relay48 bank rotate-secret --bic %s gives "
-                     "it a new secret)",
-                     bic, bic);
-        else
-            cli_pq_error(errstr, errstr_size, "cannot register the bank", PQresultErrorMessage(r));
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-        rc = -1;
-    }
-    PQclear(r);
-    OPENSSL_cleanse(sealed_hex, sizeof(sealed_hex));
-    return rc;
+    int rc = sealed_add(c, key, aad, nbytes,
+                        "WITH b AS (INSERT INTO banks (bic, name, endpoint, format)"
+                        " VALUES ($1, $2, $3, $4) RETURNING bic)"
+                        " INSERT INTO bank_secrets (bic, sealed)"
+                        " SELECT bic, decode($5, 'hex') FROM b",
+                        4, params, secret_out, "cannot register the bank", errstr, errstr_size);
+    if (rc == 1)
+        snprintf(errstr, errstr_size,
+                 "bank %s is already registered (relay48 bank rotate-secret --bic %s gives "
+                 "it a new secret)",
+                 bic, bic);
+    return rc == 0 ? 0 : -1;
 }
 
-/* Run one statement of a transaction; on failure, roll back and explain. */
-static int tx_step(PGconn *c, const char *sql, int n, const char *const *params,
-                   ExecStatusType want, PGresult **keep, const char *what, char *errstr,
-                   size_t errstr_size)
-{
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != want) {
-        cli_pq_error(errstr, errstr_size, what, PQresultErrorMessage(r));
-        PQclear(r);
-        PQclear(PQexec(c, "ROLLBACK"));
-        return -1;
-    }
-    if (keep)
-        *keep = r;
-    else
-        PQclear(r);
-    return 0;
-}
+/* Where a bank's secrets are, for sealed_rotate. */
+static const struct sealed_owner bank_owner = {"bank", "banks", "bic", "bank_secrets", "bic"};
 
 int banks_rotate(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char *bic_in,
                  int overlap_hours, size_t nbytes, char secret_out[SIGN_SECRET_TEXT_SIZE],
                  char *errstr, size_t errstr_size)
 {
-    char bic[BIC_MAX + 1], sealed_hex[2 * SEALED_MAX + 1], hours[16];
-    PGresult *r = NULL;
-    int rc = -1;
+    char bic[BIC_MAX + 1], aad[SEALED_AAD_SIZE];
     secret_out[0] = '\0';
     if (banks_bic_normalise(bic_in, bic, errstr, errstr_size) != 0)
         return -1;
-    if (overlap_hours < 0 || overlap_hours > BANKS_OVERLAP_MAX_HOURS) {
-        snprintf(errstr, errstr_size, "overlap: 0 to %d hours", BANKS_OVERLAP_MAX_HOURS);
-        return -1;
-    }
-    snprintf(hours, sizeof(hours), "%d", overlap_hours);
-    if (new_secret(key, bic, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
-        return -1;
-    const char *p1[1] = {bic};
-    const char *p2[2] = {bic, hours};
-    const char *p3[2] = {bic, sealed_hex};
-    if (tx_step(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, "cannot rotate", errstr,
-                errstr_size) != 0)
-        goto done;
-    /* The bank row's lock orders concurrent rotations. */
-    if (tx_step(c, "SELECT 1 FROM banks WHERE bic = $1 FOR UPDATE", 1, p1, PGRES_TUPLES_OK, &r,
-                "cannot rotate", errstr, errstr_size) != 0)
-        goto done;
-    int found = PQntuples(r) == 1;
-    PQclear(r);
-    if (!found) {
-        PQclear(PQexec(c, "ROLLBACK"));
-        snprintf(errstr, errstr_size, "no bank %s (relay48 bank list)", bic);
-        goto done;
-    }
-    if (tx_step(c,
-                "UPDATE bank_secrets SET valid_until = now() + make_interval(hours => $2::int)"
-                " WHERE bic = $1 AND (valid_until IS NULL"
-                "  OR valid_until > now() + make_interval(hours => $2::int))",
-                2, p2, PGRES_COMMAND_OK, NULL, "cannot rotate", errstr, errstr_size) != 0 ||
-        tx_step(c, "INSERT INTO bank_secrets (bic, sealed) VALUES ($1, decode($2, 'hex'))", 2, p3,
-                PGRES_COMMAND_OK, NULL, "cannot rotate", errstr, errstr_size) != 0 ||
-        tx_step(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, "cannot rotate", errstr,
-                errstr_size) != 0)
-        goto done;
-    rc = 0;
-done:
-    if (rc != 0)
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-    OPENSSL_cleanse(sealed_hex, sizeof(sealed_hex));
-    return rc;
+    banks_secret_aad(bic, aad, sizeof(aad));
+    return sealed_rotate(c, &bank_owner, bic, aad, key, overlap_hours, nbytes, secret_out, errstr,
+                         errstr_size);
 }
 
 int banks_set_disabled(PGconn *c, const char *bic_in, int disabled, char *errstr,
@@ -268,31 +154,17 @@ int banks_set_disabled(PGconn *c, const char *bic_in, int disabled, char *errstr
     char bic[BIC_MAX + 1];
     if (banks_bic_normalise(bic_in, bic, errstr, errstr_size) != 0)
         return -1;
-    const char *params[1] = {bic};
-    PGresult *r = PQexecParams(c,
-                               disabled ? "UPDATE banks SET disabled_at = now()"
-                                          " WHERE bic = $1 AND disabled_at IS NULL"
-                                        : "UPDATE banks SET disabled_at = NULL"
-                                          " WHERE bic = $1 AND disabled_at IS NOT NULL",
-                               1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot change the bank", PQresultErrorMessage(r));
-        PQclear(r);
+    int rc = cli_set_state(c,
+                           disabled ? "UPDATE banks SET disabled_at = now()"
+                                      " WHERE bic = $1 AND disabled_at IS NULL"
+                                    : "UPDATE banks SET disabled_at = NULL"
+                                      " WHERE bic = $1 AND disabled_at IS NOT NULL",
+                           "SELECT 1 FROM banks WHERE bic = $1", bic, "cannot change the bank",
+                           errstr, errstr_size);
+    if (rc == 2) {
+        snprintf(errstr, errstr_size, "no bank %s (relay48 bank list)", bic);
         return -1;
     }
-    int changed = strcmp(PQcmdTuples(r), "1") == 0;
-    PQclear(r);
-    if (changed)
-        return 0;
-    r = PQexecParams(c, "SELECT 1 FROM banks WHERE bic = $1", 1, NULL, params, NULL, NULL, 0);
-    int rc = -1;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        cli_pq_error(errstr, errstr_size, "cannot change the bank", PQresultErrorMessage(r));
-    else if (PQntuples(r) == 1)
-        rc = 1;
-    else
-        snprintf(errstr, errstr_size, "no bank %s (relay48 bank list)", bic);
-    PQclear(r);
     return rc;
 }
 
@@ -301,22 +173,16 @@ int banks_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
     enum { COLS = 7 };
     static const char *const head[COLS] = {"BIC",     "NAME",    "FORMAT",  "ENDPOINT",
                                            "SECRETS", "CREATED", "DISABLED"};
-    PGresult *r = PQexec(
-        c, "SELECT b.bic, b.name, b.format, b.endpoint,"
-           " (SELECT count(*) FROM bank_secrets s WHERE s.bic = b.bic AND s.valid_from <= now()"
-           "   AND (s.valid_until IS NULL OR s.valid_until > now()))::text,"
-           " to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-           " coalesce(to_char(b.disabled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-           " '-')"
-           " FROM banks b ORDER BY b.bic");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot list the banks", PQresultErrorMessage(r));
-        PQclear(r);
-        return -1;
-    }
-    cli_print_table(out, r, head, COLS);
-    PQclear(r);
-    return 0;
+    return cli_list(
+        c, out,
+        "SELECT b.bic, b.name, b.format, b.endpoint,"
+        " (SELECT count(*) FROM bank_secrets s WHERE s.bic = b.bic AND s.valid_from <= now()"
+        "   AND (s.valid_until IS NULL OR s.valid_until > now()))::text,"
+        " to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        " coalesce(to_char(b.disabled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        " '-')"
+        " FROM banks b ORDER BY b.bic",
+        head, COLS, "cannot list the banks", errstr, errstr_size);
 }
 
 static void banks_usage(FILE *out)
@@ -337,18 +203,6 @@ static void banks_usage(FILE *out)
             "The bank's webhook URL is /v1/webhooks/banks/<BIC>.\n");
 }
 
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] == '\0' && *i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
-
 enum banks_cmd { BANKS_ADD, BANKS_ROTATE, BANKS_LIST, BANKS_DISABLE, BANKS_ENABLE };
 
 int banks_main(const struct config *cfg, int argc, char **argv)
@@ -360,42 +214,25 @@ int banks_main(const struct config *cfg, int argc, char **argv)
     enum bank_format format = BANK_FORMAT_JSON;
     int overlap = (int)cfg->banks_rotation_overlap_hours;
     char err[512], canon[BIC_MAX + 1];
-    int cmd = -1;
-
-    if (!sub) {
-        banks_usage(stderr);
-        return 2;
-    }
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
-        banks_usage(stdout);
-        return 0;
-    }
-    for (int k = 0; k < (int)RELAY_ARRAY_LEN(names); k++) {
-        if (strcmp(sub, names[k]) == 0)
-            cmd = k;
-    }
-    if (cmd < 0) {
-        fprintf(stderr, "relay48 bank: unknown subcommand \"%s\"\n", sub);
-        banks_usage(stderr);
-        return 2;
-    }
+    int rc = 1;
+    int cmd = cli_subcommand("bank", argc, argv, names, RELAY_ARRAY_LEN(names), banks_usage, &rc);
+    if (cmd < 0)
+        return rc;
     for (int i = 1; i < argc; i++) {
         const char *val;
-        if (cmd != BANKS_LIST && (val = option_value(argc, argv, &i, "--bic"))) {
+        if (cmd != BANKS_LIST && (val = cli_option_value(argc, argv, &i, "--bic"))) {
             bic = val;
-        } else if (cmd == BANKS_ADD && (val = option_value(argc, argv, &i, "--name"))) {
+        } else if (cmd == BANKS_ADD && (val = cli_option_value(argc, argv, &i, "--name"))) {
             name = val;
-        } else if (cmd == BANKS_ADD && (val = option_value(argc, argv, &i, "--endpoint"))) {
+        } else if (cmd == BANKS_ADD && (val = cli_option_value(argc, argv, &i, "--endpoint"))) {
             endpoint = val;
-        } else if (cmd == BANKS_ADD && (val = option_value(argc, argv, &i, "--format"))) {
+        } else if (cmd == BANKS_ADD && (val = cli_option_value(argc, argv, &i, "--format"))) {
             format_text = val;
-        } else if (cmd == BANKS_ROTATE && (val = option_value(argc, argv, &i, "--overlap-hours"))) {
+        } else if (cmd == BANKS_ROTATE &&
+                   (val = cli_option_value(argc, argv, &i, "--overlap-hours"))) {
             overlap_text = val;
         } else {
-            fprintf(stderr, "relay48 bank %s: unexpected argument \"%s\"%s\n", sub, argv[i],
-                    argv[i][0] == '-' ? " (unknown option, or no value after it)" : "");
-            banks_usage(stderr);
-            return 2;
+            return cli_unexpected("bank", sub, argv[i], banks_usage);
         }
     }
     /* Arguments first: a usage error is told before anything else. */
@@ -425,9 +262,8 @@ int banks_main(const struct config *cfg, int argc, char **argv)
         }
     }
     if (cmd == BANKS_ROTATE && overlap_text) {
-        char *end = NULL;
-        long h = strtol(overlap_text, &end, 10);
-        if (!*overlap_text || *end || h < 0 || h > BANKS_OVERLAP_MAX_HOURS) {
+        long h = 0;
+        if (cli_parse_long(overlap_text, 0, BANKS_OVERLAP_MAX_HOURS, &h) != 0) {
             fprintf(stderr, "relay48 bank rotate-secret: --overlap-hours takes 0..%d\n",
                     BANKS_OVERLAP_MAX_HOURS);
             return 2;
@@ -442,13 +278,10 @@ int banks_main(const struct config *cfg, int argc, char **argv)
         return 1;
     }
 
-    int rc = 1;
-    PGconn *c = PQconnectdb(cfg->database_url);
-    if (PQstatus(c) != CONNECTION_OK) {
-        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
-        fprintf(stderr, "relay48 bank %s: %s\n", sub, err);
+    rc = 1;
+    PGconn *c = cli_connect(cfg->database_url, "bank", sub);
+    if (!c)
         goto done;
-    }
     char secret[SIGN_SECRET_TEXT_SIZE];
     secret[0] = '\0';
     if (cmd == BANKS_ADD || cmd == BANKS_ROTATE) {
@@ -513,21 +346,11 @@ struct bank_entry {
     struct secret_entry s[BANKS_SECRETS_MAX]; /* newest first */
 };
 
-struct banks_load {
-    struct banks_cache *cache;
-};
-
 struct banks_cache {
-    struct event_base *base;
-    struct db *db;
-    int refresh_ms;
+    struct reload *reload;
     unsigned char key[SECRETBOX_KEY_LEN];
-    struct event *ev_timer;
     struct bank_entry *table; /* sorted by bic */
     size_t n;
-    int loaded;
-    int failing;
-    struct banks_load *inflight;
 };
 
 static const char banks_load_sql[] =
@@ -549,57 +372,13 @@ static void table_free(struct bank_entry *t, size_t n)
     free(t);
 }
 
-static void cache_schedule(struct banks_cache *c)
-{
-    int ms = c->refresh_ms;
-    if (!c->loaded && ms > BANKS_FIRST_LOAD_MS)
-        ms = BANKS_FIRST_LOAD_MS;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(c->ev_timer, &tv);
-}
-
-static void cache_failed(struct banks_cache *c, const char *why)
-{
-    if (!c->failing)
-        log_warn("banks.load_failed", "keeping the %zu banks loaded before: %s", c->n, why);
-    c->failing = 1;
-}
-
-static int hex_byte(const char *h, unsigned char *out)
-{
-    int v = 0;
-    for (int k = 0; k < 2; k++) {
-        char ch = h[k];
-        v <<= 4;
-        if (ch >= '0' && ch <= '9')
-            v |= ch - '0';
-        else if (ch >= 'a' && ch <= 'f')
-            v |= ch - 'a' + 10;
-        else
-            return -1;
-    }
-    *out = (unsigned char)v;
-    return 0;
-}
-
 /* Open one row's secret into e; -1 when it does not open. */
 static int open_secret(const struct banks_cache *c, const char *bic, const char *hex,
                        const char *until, struct secret_entry *e)
 {
-    unsigned char sealed[SEALED_MAX];
-    char aad[AAD_SIZE];
-    size_t hlen = strlen(hex);
-    if (hlen % 2 || hlen / 2 > sizeof(sealed))
-        return -1;
-    for (size_t i = 0; i < hlen / 2; i++) {
-        if (hex_byte(hex + 2 * i, &sealed[i]) != 0)
-            return -1;
-    }
+    char aad[SEALED_AAD_SIZE];
     banks_secret_aad(bic, aad, sizeof(aad));
-    int rc =
-        secretbox_open(c->key, aad, strlen(aad), sealed, hlen / 2, e->key, sizeof(e->key), &e->len);
-    OPENSSL_cleanse(sealed, sizeof(sealed));
-    if (rc != 0 || e->len < SIGN_SECRET_MIN) {
+    if (sealed_open(c->key, aad, hex, e->key, &e->len) != 0) {
         OPENSSL_cleanse(e, sizeof(*e));
         return -1;
     }
@@ -607,33 +386,16 @@ static int open_secret(const struct banks_cache *c, const char *bic, const char 
     return 0;
 }
 
-/* Loop thread: the answer to banks_load_sql, or NULL when the connection was lost. */
-static void on_loaded(PGresult *res, void *arg)
+/* Loop thread: the answer to banks_load_sql, for reload.h. */
+static int apply(void *owner, const PGresult *res, int announce, char *why, size_t why_size)
 {
-    struct banks_load *l = arg;
-    struct banks_cache *c = l->cache;
-    free(l);
-    if (!c)
-        return;
-    c->inflight = NULL;
-    struct bank_entry *t = NULL;
+    struct banks_cache *c = owner;
     size_t n = 0, unopened = 0;
-    if (!res) {
-        cache_failed(c, "connection lost during the load");
-        goto next;
-    }
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 4) {
-        char why[200];
-        snprintf(why, sizeof(why), "%s", PQresultErrorMessage(res));
-        why[strcspn(why, "\n")] = '\0';
-        cache_failed(c, why);
-        goto next;
-    }
     int rows = PQntuples(res);
-    t = calloc((size_t)rows + 1, sizeof(*t));
+    struct bank_entry *t = calloc((size_t)rows + 1, sizeof(*t));
     if (!t) {
-        cache_failed(c, "out of memory");
-        goto next;
+        snprintf(why, why_size, "out of memory");
+        return -1;
     }
     for (int i = 0; i < rows; i++) {
         const char *bic = PQgetvalue(res, i, 0);
@@ -642,8 +404,8 @@ static void on_loaded(PGresult *res, void *arg)
         if (n == 0 || strcmp(t[n - 1].bic, bic) != 0) {
             if (n == BANKS_CACHE_MAX) {
                 table_free(t, (size_t)rows + 1);
-                cache_failed(c, "more enabled banks than the cache's bound");
-                goto next;
+                snprintf(why, why_size, "more enabled banks than the cache's bound");
+                return -1;
             }
             memcpy(t[n].bic, bic, strlen(bic) + 1);
             n++;
@@ -663,36 +425,17 @@ static void on_loaded(PGresult *res, void *arg)
     }
     /* ORDER BY bic in the database's collation; bsearch wants strcmp's. */
     qsort(t, n, sizeof(*t), entry_cmp);
-    if (!c->loaded || c->failing || n != c->n)
+    if (announce || n != c->n)
         log_info("banks.loaded", "%zu banks%s", n, unopened ? ", some secrets skipped" : "");
     table_free(c->table, c->n);
     c->table = t;
     c->n = n;
-    c->loaded = 1;
-    c->failing = 0;
-next:
-    cache_schedule(c);
+    return 0;
 }
 
-static void on_refresh(evutil_socket_t fd, short what, void *arg)
+static size_t count(const void *owner)
 {
-    struct banks_cache *c = arg;
-    if (c->inflight)
-        return;
-    struct banks_load *l = calloc(1, sizeof(*l));
-    if (!l) {
-        cache_schedule(c);
-        return;
-    }
-    l->cache = c;
-    if (db_send(c->db, NULL, banks_load_sql, 0, NULL, on_loaded, l) != 0) {
-        free(l);
-        cache_schedule(c);
-        return;
-    }
-    c->inflight = l;
-    if (db_sync(c->db) != 0)
-        log_debug("banks.sync_failed", "connection lost while sending the load");
+    return ((const struct banks_cache *)owner)->n;
 }
 
 struct banks_cache *banks_cache_new(struct event_base *base, struct db *db,
@@ -701,18 +444,23 @@ struct banks_cache *banks_cache_new(struct event_base *base, struct db *db,
     struct banks_cache *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
-    c->base = base;
-    c->db = db;
-    c->refresh_ms = refresh_ms > 0 ? refresh_ms : BANKS_REFRESH_MS;
     memcpy(c->key, key, SECRETBOX_KEY_LEN);
-    c->ev_timer = evtimer_new(base, on_refresh, c);
-    if (!c->ev_timer) {
+    struct reload_options o = {
+        .name = "banks",
+        .noun = "banks",
+        .sql = banks_load_sql,
+        .nfields = 4,
+        .refresh_ms = refresh_ms > 0 ? refresh_ms : BANKS_REFRESH_MS,
+        .apply = apply,
+        .count = count,
+        .owner = c,
+    };
+    c->reload = reload_new(base, db, &o);
+    if (!c->reload) {
         OPENSSL_cleanse(c->key, sizeof(c->key));
         free(c);
         return NULL;
     }
-    struct timeval now = {0, 0};
-    evtimer_add(c->ev_timer, &now);
     return c;
 }
 
@@ -739,7 +487,7 @@ int banks_cache_secrets(const struct banks_cache *c, const char *bic, int64_t no
 
 int banks_cache_loaded(const struct banks_cache *c)
 {
-    return c && c->loaded;
+    return c && reload_loaded(c->reload);
 }
 
 size_t banks_cache_count(const struct banks_cache *c)
@@ -751,10 +499,7 @@ void banks_cache_free(struct banks_cache *c)
 {
     if (!c)
         return;
-    if (c->inflight)
-        c->inflight->cache = NULL;
-    if (c->ev_timer)
-        event_free(c->ev_timer);
+    reload_free(c->reload);
     table_free(c->table, c->n);
     OPENSSL_cleanse(c->key, sizeof(c->key));
     free(c);

@@ -14,7 +14,7 @@
  * A secret is 24 to 64 random bytes (banks.secret_bytes, 32), handed to the
  * bank once as "whsec_<base64>" on stdout by `bank add` or `bank
  * rotate-secret`; the database holds it sealed under the master key (AAD
- * "relay48 bank secret <BIC>"), never in clear; nothing logs it.
+ * "relay48 bank secret <BIC>", sealed.h), never in clear; nothing logs it.
  *
  * Rotation: `bank rotate-secret` adds a new secret and ends the validity of
  * the current ones after the overlap (--overlap-hours, default
@@ -31,6 +31,7 @@
 
 #include "common.h"
 #include "iban.h"
+#include "sealed.h"
 #include "secretbox.h"
 #include "sign.h"
 
@@ -42,7 +43,7 @@
 #define BANKS_CACHE_MAX  10000
 #define BANKS_REFRESH_MS 2000
 /* Longest overlap of a rotation, hours (30 days). */
-#define BANKS_OVERLAP_MAX_HOURS 720
+#define BANKS_OVERLAP_MAX_HOURS SEALED_OVERLAP_MAX_HOURS
 
 enum bank_format { BANK_FORMAT_JSON = 0, BANK_FORMAT_CAMT056 };
 

@@ -2,101 +2,32 @@
 #include "bins.h"
 
 #include <errno.h>
-#include <event2/event.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "db.h"
+#include "cli.h"
+#include "csvread.h"
 #include "keys.h"
 #include "log.h"
 #include "progress.h"
+#include "reload.h"
 
-#define FIELDS             3
-#define BINS_FIRST_LOAD_MS 100
+#define FIELDS 3
 
 /* ---- pure: the CSV line --------------------------------------------------------- */
 
-/* Split one record (its line break dropped) into at most FIELDS fields,
- * unquoted into buf (BINS_LINE_MAX + FIELDS + 2 bytes). */
-static int split(const char *line, char *buf, char *field[FIELDS], size_t *nf, char *errstr,
-                 size_t errstr_size)
-{
-    size_t len = strlen(line), i = 0, o = 0, n = 0;
-    if (len && line[len - 1] == '\n')
-        len--;
-    if (len && line[len - 1] == '\r')
-        len--;
-    if (len > BINS_LINE_MAX) {
-        snprintf(errstr, errstr_size, "line longer than %d bytes", BINS_LINE_MAX);
-        return -1;
-    }
-    for (;;) {
-        if (n == FIELDS) {
-            snprintf(errstr, errstr_size, "more than %d fields, expected bin,bic,name", FIELDS);
-            return -1;
-        }
-        field[n++] = buf + o;
-        if (i < len && line[i] == '"') {
-            for (i++;; i++) {
-                if (i >= len) {
-                    snprintf(errstr, errstr_size, "field %zu: quote not closed on this line", n);
-                    return -1;
-                }
-                if (line[i] == '"') {
-                    if (i + 1 < len && line[i + 1] == '"') {
-                        buf[o++] = '"';
-                        i++;
-                        continue;
-                    }
-                    i++;
-                    break;
-                }
-                buf[o++] = line[i];
-            }
-            if (i < len && line[i] != ',') {
-                snprintf(errstr, errstr_size, "field %zu: text after the closing quote", n);
-                return -1;
-            }
-        } else {
-            for (; i < len && line[i] != ','; i++) {
-                if (line[i] == '"') {
-                    snprintf(errstr, errstr_size,
-                             "field %zu: quote inside an unquoted field (quote the whole field)",
-                             n);
-                    return -1;
-                }
-                buf[o++] = line[i];
-            }
-        }
-        buf[o++] = '\0';
-        if (i >= len)
-            break;
-        i++;
-    }
-    *nf = n;
-    return 0;
-}
+static const char *const field_names[FIELDS] = {"bin", "bic", "name"};
+static const struct csvread_layout layout = {field_names, FIELDS, BINS_LINE_MAX};
 
 int bins_parse_line(const char *line, struct bins_row *row, char *errstr, size_t errstr_size)
 {
-    char buf[BINS_LINE_MAX + FIELDS + 2];
+    char buf[CSVREAD_BUF_SIZE(BINS_LINE_MAX, FIELDS)];
     char *f[FIELDS];
-    size_t nf = 0;
     char err[128];
     memset(row, 0, sizeof(*row));
-    if (!line) {
-        snprintf(errstr, errstr_size, "no line");
+    if (csvread_split(line, &layout, buf, f, errstr, errstr_size) != 0)
         return -1;
-    }
-    if (split(line, buf, f, &nf, errstr, errstr_size) != 0)
-        return -1;
-    if (nf != FIELDS) {
-        snprintf(errstr, errstr_size, "%zu field%s, expected 3: bin,bic,name", nf,
-                 nf == 1 ? "" : "s");
-        return -1;
-    }
     size_t blen = strlen(f[0]);
     int digits = blen == 6 || blen == 8;
     for (size_t i = 0; digits && i < blen; i++)
@@ -128,25 +59,9 @@ bad:
 
 int bins_check_header(const char *line, char *errstr, size_t errstr_size)
 {
-    static const char *const want[FIELDS] = {"bin", "bic", "name"};
-    char buf[BINS_LINE_MAX + FIELDS + 2];
-    char *f[FIELDS];
-    size_t nf = 0;
     if (!line)
         return -1;
-    if (strncmp(line, "\xef\xbb\xbf", 3) == 0)
-        line += 3;
-    if (split(line, buf, f, &nf, errstr, errstr_size) != 0)
-        return -1;
-    int ok = nf == FIELDS;
-    for (size_t i = 0; ok && i < FIELDS; i++) {
-        ok = strlen(f[i]) == strlen(want[i]);
-        for (size_t k = 0; ok && f[i][k]; k++) {
-            char ch = f[i][k];
-            ok = (ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch) == want[i][k];
-        }
-    }
-    if (!ok) {
+    if (csvread_header(line, &layout) != 0) {
         snprintf(errstr, errstr_size, "expected the header bin,bic,name");
         return -1;
     }
@@ -245,44 +160,11 @@ static int add_row(struct import *im, const struct bins_row *row, char *errstr, 
     return im->nbatch == BINS_BATCH ? flush(im, errstr, errstr_size) : 0;
 }
 
-static int exec_cmd(PGconn *c, const char *sql, char *errstr, size_t errstr_size)
-{
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok) {
-        snprintf(errstr, errstr_size, "%s: %s", sql, PQresultErrorMessage(r));
-        errstr[strcspn(errstr, "\n")] = '\0';
-    }
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
-/* One line into buf, its break kept; 0 at the end, -1 for a line too long or
- * holding a NUL (read to its end and dropped), 1 otherwise. */
-static int read_line(FILE *f, char *buf, size_t size)
-{
-    size_t n = 0;
-    int ch, nul = 0, any = 0;
-    while ((ch = getc(f)) != EOF) {
-        any = 1;
-        nul |= ch == '\0';
-        if (n < size - 1)
-            buf[n] = (char)ch;
-        n++;
-        if (ch == '\n')
-            break;
-    }
-    buf[n < size - 1 ? n : size - 1] = '\0';
-    if (!any)
-        return 0;
-    return n > size - 1 || nul ? -1 : 1;
-}
-
 int bins_import_file(PGconn *c, const char *path, int upsert, FILE *report, char *errstr,
                      size_t errstr_size)
 {
     struct import im;
-    char line[BINS_LINE_MAX + 3], why[256];
+    char line[CSVREAD_LINE_SIZE(BINS_LINE_MAX)], why[256];
     int in_tx = 0, rc = -1;
     size_t lineno = 1;
     struct progress *bar = NULL;
@@ -300,20 +182,21 @@ int bins_import_file(PGconn *c, const char *path, int upsert, FILE *report, char
         snprintf(errstr, errstr_size, "out of memory");
         goto done;
     }
-    if (read_line(f, line, sizeof(line)) != 1 || bins_check_header(line, why, sizeof(why)) != 0) {
+    if (csvread_line(f, line, sizeof(line)) != CSVREAD_OK ||
+        bins_check_header(line, why, sizeof(why)) != 0) {
         snprintf(errstr, errstr_size, "%s:1: the first line must be the header bin,bic,name", path);
         goto done;
     }
-    if (exec_cmd(c, "BEGIN", errstr, errstr_size) != 0)
+    if (cli_exec(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, "BEGIN", errstr, errstr_size) != 0)
         goto done;
     in_tx = 1;
     bar = progress_start(report, 0, "rows");
-    int st;
-    while ((st = read_line(f, line, sizeof(line))) != 0) {
+    enum csvread_status st;
+    while ((st = csvread_line(f, line, sizeof(line))) != CSVREAD_EOF) {
         lineno++;
         struct bins_row row;
         int ok;
-        if (st < 0) {
+        if (st != CSVREAD_OK) {
             snprintf(why, sizeof(why), "line longer than %d bytes or holding a NUL", BINS_LINE_MAX);
             ok = -1;
         } else if (line[strspn(line, " \t\r\n")] == '\0') {
@@ -336,7 +219,8 @@ int bins_import_file(PGconn *c, const char *path, int upsert, FILE *report, char
         snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
         goto done;
     }
-    if (flush(&im, errstr, errstr_size) != 0 || exec_cmd(c, "COMMIT", errstr, errstr_size) != 0)
+    if (flush(&im, errstr, errstr_size) != 0 ||
+        cli_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, "COMMIT", errstr, errstr_size) != 0)
         goto done;
     in_tx = 0;
     rc = im.bad > (size_t)INT32_MAX ? INT32_MAX : (int)im.bad;
@@ -358,14 +242,12 @@ done:
 int bins_seed(const char *conninfo, const char *sql_dir, char *errstr, size_t errstr_size)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/data/card_bins.csv", sql_dir);
-    if (access(path, F_OK) != 0 && errno == ENOENT)
+    if (!csvread_shipped(sql_dir, "card_bins.csv", path, sizeof(path)))
         return 0;
     PGconn *c = PQconnectdb(conninfo);
     int rc = -1;
     if (PQstatus(c) != CONNECTION_OK) {
-        snprintf(errstr, errstr_size, "cannot connect: %s", PQerrorMessage(c));
-        errstr[strcspn(errstr, "\n")] = '\0';
+        cli_pq_error(errstr, errstr_size, "cannot connect", PQerrorMessage(c));
     } else {
         int bad = bins_import_file(c, path, 0, stdout, errstr, errstr_size);
         if (bad > 0)
@@ -417,13 +299,11 @@ int bins_main(const char *conninfo, int argc, char **argv)
             return 2;
         }
     }
-    PGconn *c = PQconnectdb(conninfo);
+    PGconn *c = cli_connect(conninfo, "bin", sub);
+    if (!c)
+        return 1;
     int rc = 1;
-    if (PQstatus(c) != CONNECTION_OK) {
-        snprintf(err, sizeof(err), "cannot connect to the database: %s", PQerrorMessage(c));
-        err[strcspn(err, "\n")] = '\0';
-        fprintf(stderr, "relay48 bin %s: %s\n", sub, err);
-    } else if (import) {
+    if (import) {
         int bad = bins_import_file(c, arg, 1, stderr, err, sizeof(err));
         if (bad < 0)
             fprintf(stderr, "relay48 bin import: %s\n", err);
@@ -459,19 +339,10 @@ struct bin_entry {
     char bic[BIC_MAX + 1];
 };
 
-struct bins_load {
-    struct bins *b;
-};
-
 struct bins {
-    struct event_base *base;
-    struct db *db;
-    int refresh_ms;
-    struct event *ev_timer;
+    struct reload *reload;
     struct bin_entry *table; /* sorted by bin */
     size_t n;
-    int loaded, failing;
-    struct bins_load *inflight;
 };
 
 static int bin_cmp(const void *a, const void *b)
@@ -479,47 +350,19 @@ static int bin_cmp(const void *a, const void *b)
     return strcmp(((const struct bin_entry *)a)->bin, ((const struct bin_entry *)b)->bin);
 }
 
-static void schedule(struct bins *b)
+/* Loop thread: the answer to the load, for reload.h. */
+static int apply(void *owner, const PGresult *res, int announce, char *why, size_t why_size)
 {
-    int ms = b->refresh_ms;
-    if (!b->loaded && ms > BINS_FIRST_LOAD_MS)
-        ms = BINS_FIRST_LOAD_MS;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(b->ev_timer, &tv);
-}
-
-static void failed(struct bins *b, const char *why)
-{
-    if (!b->failing)
-        log_warn("bins.load_failed", "keeping the %zu BINs loaded before: %s", b->n, why);
-    b->failing = 1;
-}
-
-static void on_loaded(PGresult *res, void *arg)
-{
-    struct bins_load *l = arg;
-    struct bins *b = l->b;
-    free(l);
-    if (!b)
-        return;
-    b->inflight = NULL;
-    if (!res) {
-        failed(b, "connection lost during the load");
-        goto next;
-    }
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 2) {
-        failed(b, "the query failed (is migration 005 applied?)");
-        goto next;
-    }
+    struct bins *b = owner;
     int rows = PQntuples(res);
     if (rows > BINS_CACHE_MAX) {
-        failed(b, "more BINs than the cache's bound");
-        goto next;
+        snprintf(why, why_size, "more BINs than the cache's bound");
+        return -1;
     }
     struct bin_entry *t = calloc((size_t)rows + 1, sizeof(*t));
     if (!t) {
-        failed(b, "out of memory");
-        goto next;
+        snprintf(why, why_size, "out of memory");
+        return -1;
     }
     size_t n = 0;
     for (int i = 0; i < rows; i++) {
@@ -531,36 +374,17 @@ static void on_loaded(PGresult *res, void *arg)
         n++;
     }
     qsort(t, n, sizeof(*t), bin_cmp);
-    if (!b->loaded || b->failing || n != b->n)
+    if (announce || n != b->n)
         log_info("bins.loaded", "%zu BINs", n);
     free(b->table);
     b->table = t;
     b->n = n;
-    b->loaded = 1;
-    b->failing = 0;
-next:
-    schedule(b);
+    return 0;
 }
 
-static void on_refresh(evutil_socket_t fd, short what, void *arg)
+static size_t count(const void *owner)
 {
-    struct bins *b = arg;
-    if (b->inflight)
-        return;
-    struct bins_load *l = calloc(1, sizeof(*l));
-    if (!l) {
-        schedule(b);
-        return;
-    }
-    l->b = b;
-    if (db_send(b->db, NULL, "SELECT bin, bic FROM card_bins", 0, NULL, on_loaded, l) != 0) {
-        free(l);
-        schedule(b);
-        return;
-    }
-    b->inflight = l;
-    if (db_sync(b->db) != 0)
-        log_debug("bins.sync_failed", "connection lost while sending the load");
+    return ((const struct bins *)owner)->n;
 }
 
 struct bins *bins_new(struct event_base *base, struct db *db, int refresh_ms)
@@ -568,16 +392,22 @@ struct bins *bins_new(struct event_base *base, struct db *db, int refresh_ms)
     struct bins *b = calloc(1, sizeof(*b));
     if (!b)
         return NULL;
-    b->base = base;
-    b->db = db;
-    b->refresh_ms = refresh_ms > 0 ? refresh_ms : 60000;
-    b->ev_timer = evtimer_new(base, on_refresh, b);
-    if (!b->ev_timer) {
+    struct reload_options o = {
+        .name = "bins",
+        .noun = "BINs",
+        .sql = "SELECT bin, bic FROM card_bins",
+        .nfields = 2,
+        .refresh_ms = refresh_ms > 0 ? refresh_ms : 60000,
+        .query_failed = "the query failed (is migration 005 applied?)",
+        .apply = apply,
+        .count = count,
+        .owner = b,
+    };
+    b->reload = reload_new(base, db, &o);
+    if (!b->reload) {
         free(b);
         return NULL;
     }
-    struct timeval now = {0, 0};
-    evtimer_add(b->ev_timer, &now);
     return b;
 }
 
@@ -585,10 +415,7 @@ void bins_free(struct bins *b)
 {
     if (!b)
         return;
-    if (b->inflight)
-        b->inflight->b = NULL;
-    if (b->ev_timer)
-        event_free(b->ev_timer);
+    reload_free(b->reload);
     free(b->table);
     free(b);
 }

@@ -6,11 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "csvread.h"
 #include "progress.h"
 
 #define DIRECTORY_FIELDS 4
 
 static const char *const field_names[DIRECTORY_FIELDS] = {"country", "bank_code", "bic", "name"};
+static const struct csvread_layout layout = {field_names, DIRECTORY_FIELDS, DIRECTORY_LINE_MAX};
 
 /* ---- pure: the CSV line ------------------------------------------------------ */
 
@@ -69,99 +72,14 @@ static long text_chars(const unsigned char *s)
     return chars;
 }
 
-/*
- * Split one CSV record into fields, unquoted into buf (at least
- * DIRECTORY_LINE_MAX + DIRECTORY_FIELDS + 2 bytes). The line break at the end
- * of line is not part of the record.
- */
-static int split_fields(const char *line, char *buf, char *field[], size_t *nfields, char *errstr,
-                        size_t errstr_size)
-{
-    size_t len = strlen(line);
-    size_t i = 0, o = 0, nf = 0;
-
-    if (len && line[len - 1] == '\n')
-        len--;
-    if (len && line[len - 1] == '\r')
-        len--;
-    if (len > DIRECTORY_LINE_MAX) {
-        snprintf(errstr, errstr_size, "line longer than %d bytes", DIRECTORY_LINE_MAX);
-        return -1;
-    }
-    for (;;) {
-        if (nf == DIRECTORY_FIELDS) {
-            snprintf(errstr, errstr_size,
-                     "more than %d fields, expected country,bank_code,bic,name", DIRECTORY_FIELDS);
-            return -1;
-        }
-        field[nf++] = buf + o;
-        if (i < len && line[i] == '"') {
-            i++;
-            for (;;) {
-                if (i >= len) {
-                    snprintf(errstr, errstr_size,
-                             "field %zu: quote not closed on this line (a line break inside a "
-                             "field is not accepted)",
-                             nf);
-                    return -1;
-                }
-                if (line[i] == '"') {
-                    if (i + 1 < len && line[i + 1] == '"') {
-                        buf[o++] = '"';
-                        i += 2;
-                        continue;
-                    }
-                    i++;
-                    break;
-                }
-                buf[o++] = line[i++];
-            }
-            if (i < len && line[i] != ',') {
-                snprintf(errstr, errstr_size,
-                         "field %zu: text after the closing quote (write \"\" for a quote "
-                         "inside a quoted field)",
-                         nf);
-                return -1;
-            }
-        } else {
-            while (i < len && line[i] != ',') {
-                if (line[i] == '"') {
-                    snprintf(errstr, errstr_size,
-                             "field %zu: quote inside an unquoted field (quote the whole field "
-                             "and double the quote)",
-                             nf);
-                    return -1;
-                }
-                buf[o++] = line[i++];
-            }
-        }
-        buf[o++] = '\0';
-        if (i >= len)
-            break;
-        i++; /* the comma */
-    }
-    *nfields = nf;
-    return 0;
-}
-
 static int parse_line(const char *line, struct directory_row *row, char *errstr, size_t errstr_size)
 {
-    char buf[DIRECTORY_LINE_MAX + DIRECTORY_FIELDS + 2];
+    char buf[CSVREAD_BUF_SIZE(DIRECTORY_LINE_MAX, DIRECTORY_FIELDS)];
     char *f[DIRECTORY_FIELDS];
-    size_t nf = 0;
 
     memset(row, 0, sizeof(*row));
-    if (!line) {
-        snprintf(errstr, errstr_size, "no line");
+    if (csvread_split(line, &layout, buf, f, errstr, errstr_size) != 0)
         return -1;
-    }
-    if (split_fields(line, buf, f, &nf, errstr, errstr_size) != 0)
-        return -1;
-    if (nf != DIRECTORY_FIELDS) {
-        snprintf(errstr, errstr_size, "%zu field%s, expected %d: country,bank_code,bic,name", nf,
-                 nf == 1 ? "" : "s", DIRECTORY_FIELDS);
-        return -1;
-    }
 
     if (strlen(f[0]) != 2 || !is_upper(f[0][0]) || !is_upper(f[0][1])) {
         snprintf(errstr, errstr_size,
@@ -239,28 +157,11 @@ int directory_parse_line(const char *line, struct directory_row *row, char *errs
 
 int directory_check_header(const char *line, char *errstr, size_t errstr_size)
 {
-    char buf[DIRECTORY_LINE_MAX + DIRECTORY_FIELDS + 2];
-    char *f[DIRECTORY_FIELDS];
-    size_t nf = 0;
-    char why[160];
-
     if (!line) {
         snprintf(errstr, errstr_size, "no header line");
         return -1;
     }
-    if ((unsigned char)line[0] == 0xef && (unsigned char)line[1] == 0xbb &&
-        (unsigned char)line[2] == 0xbf)
-        line += 3;
-    int ok = split_fields(line, buf, f, &nf, why, sizeof(why)) == 0 && nf == DIRECTORY_FIELDS;
-    for (size_t i = 0; ok && i < DIRECTORY_FIELDS; i++) {
-        const char *a = f[i], *b = field_names[i];
-        while (*a && *b && (*a == *b || (is_upper(*a) && *a - 'A' + 'a' == *b))) {
-            a++;
-            b++;
-        }
-        ok = !*a && !*b;
-    }
-    if (!ok) {
+    if (csvread_header(line, &layout) != 0) {
         snprintf(errstr, errstr_size,
                  "the first line must be the header country,bank_code,bic,name");
         return -1;
@@ -370,18 +271,6 @@ static int add_row(struct import *im, const struct directory_row *row, size_t li
     return 0;
 }
 
-static int exec_cmd(PGconn *c, const char *sql, char *errstr, size_t errstr_size)
-{
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok) {
-        snprintf(errstr, errstr_size, "%s: %s", sql, PQresultErrorMessage(r));
-        errstr[strcspn(errstr, "\n")] = '\0';
-    }
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
 /* Data lines of the file, for the progress bar's total. */
 static size_t count_lines(FILE *f)
 {
@@ -399,42 +288,15 @@ static size_t count_lines(FILE *f)
     return n ? n - 1 : 0;
 }
 
-enum line_status { LINE_EOF, LINE_OK, LINE_TOO_LONG, LINE_NUL };
-
-/* One line into buf (size > DIRECTORY_LINE_MAX + 2), its line break kept; a
- * longer line is read to its end and dropped: memory stays bounded whatever
- * the file holds. */
-static enum line_status read_line(FILE *f, char *buf, size_t size)
-{
-    size_t n = 0;
-    int ch, nul = 0, any = 0;
-    while ((ch = getc(f)) != EOF) {
-        any = 1;
-        if (ch == '\0')
-            nul = 1;
-        if (n < size - 1)
-            buf[n] = (char)ch;
-        n++;
-        if (ch == '\n')
-            break;
-    }
-    buf[n < size - 1 ? n : size - 1] = '\0';
-    if (!any)
-        return LINE_EOF;
-    if (n > size - 1)
-        return LINE_TOO_LONG;
-    return nul ? LINE_NUL : LINE_OK;
-}
-
 static int import_file(PGconn *c, const char *path, FILE *report, enum import_mode mode,
                        struct import *im, char *errstr, size_t errstr_size)
 {
     FILE *f = NULL;
-    char line[DIRECTORY_LINE_MAX + 3]; /* the longest line, "\r\n", NUL */
+    char line[CSVREAD_LINE_SIZE(DIRECTORY_LINE_MAX)];
     size_t lineno = 0;
     int in_tx = 0, rc = -1;
     char why[256];
-    enum line_status st;
+    enum csvread_status st;
 
     memset(im, 0, sizeof(*im));
     im->c = c;
@@ -454,30 +316,30 @@ static int import_file(PGconn *c, const char *path, FILE *report, enum import_mo
     }
     size_t total = report && isatty(fileno(report)) ? count_lines(f) : 0;
 
-    st = read_line(f, line, sizeof(line));
+    st = csvread_line(f, line, sizeof(line));
     lineno = 1;
-    if (st == LINE_EOF) {
+    if (st == CSVREAD_EOF) {
         snprintf(errstr, errstr_size, "%s is empty: expected the header country,bank_code,bic,name",
                  path);
         goto done;
     }
-    if (st != LINE_OK || directory_check_header(line, why, sizeof(why)) != 0) {
+    if (st != CSVREAD_OK || directory_check_header(line, why, sizeof(why)) != 0) {
         snprintf(errstr, errstr_size,
                  "%s:1: the first line must be the header country,bank_code,bic,name", path);
         goto done;
     }
-    if (exec_cmd(c, "BEGIN", errstr, errstr_size) != 0)
+    if (cli_exec(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, "BEGIN", errstr, errstr_size) != 0)
         goto done;
     in_tx = 1;
     im->bar = progress_start(report, total, "rows");
-    while ((st = read_line(f, line, sizeof(line))) != LINE_EOF) {
+    while ((st = csvread_line(f, line, sizeof(line))) != CSVREAD_EOF) {
         lineno++;
         struct directory_row row;
         int ok;
-        if (st == LINE_TOO_LONG) {
+        if (st == CSVREAD_TOO_LONG) {
             snprintf(why, sizeof(why), "line longer than %d bytes", DIRECTORY_LINE_MAX);
             ok = -1;
-        } else if (st == LINE_NUL) {
+        } else if (st == CSVREAD_NUL) {
             snprintf(why, sizeof(why), "NUL byte in the line");
             ok = -1;
         } else if (line[strspn(line, " \t\r\n")] == '\0') {
@@ -505,7 +367,7 @@ static int import_file(PGconn *c, const char *path, FILE *report, enum import_mo
         goto done;
     }
     if (flush_batch(im, errstr, errstr_size) != 0 ||
-        exec_cmd(c, "COMMIT", errstr, errstr_size) != 0)
+        cli_exec(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, "COMMIT", errstr, errstr_size) != 0)
         goto done;
     in_tx = 0;
     rc = 0;
@@ -544,14 +406,12 @@ int directory_seed(const char *conninfo, const char *sql_dir, char *errstr, size
     char path[4096];
     struct import im;
 
-    snprintf(path, sizeof(path), "%s/data/bank_directory.csv", sql_dir);
-    if (access(path, F_OK) != 0 && errno == ENOENT)
+    if (!csvread_shipped(sql_dir, "bank_directory.csv", path, sizeof(path)))
         return 0;
     PGconn *c = PQconnectdb(conninfo);
     int rc = -1;
     if (PQstatus(c) != CONNECTION_OK) {
-        snprintf(errstr, errstr_size, "cannot connect: %s", PQerrorMessage(c));
-        errstr[strcspn(errstr, "\n")] = '\0';
+        cli_pq_error(errstr, errstr_size, "cannot connect", PQerrorMessage(c));
     } else if (import_file(c, path, stdout, IMPORT_FILL, &im, errstr, errstr_size) == 0) {
         printf("directory: %zu rows in %s, %zu added\n", im.rows, path, im.changed);
         if (im.bad)
@@ -611,26 +471,26 @@ static void directory_usage(FILE *out)
                  "  lookup  the BIC and name of an IBAN's bank, or \"unknown\"\n");
 }
 
+enum directory_cmd { DIRECTORY_IMPORT, DIRECTORY_LOOKUP };
+
 int directory_main(const char *conninfo, int argc, char **argv)
 {
+    static const char *const names[] = {"import", "lookup"};
     const char *sub = argc > 0 ? argv[0] : NULL;
     char err[1024];
     char iban[128] = "";
 
-    if (!sub) {
-        directory_usage(stderr);
-        return 2;
-    }
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
-        directory_usage(stdout);
-        return 0;
-    }
-    if (strcmp(sub, "import") == 0) {
+    int rc = 2;
+    int cmd = cli_subcommand("directory", argc, argv, names, RELAY_ARRAY_LEN(names),
+                             directory_usage, &rc);
+    if (cmd < 0)
+        return rc;
+    if (cmd == DIRECTORY_IMPORT) {
         if (argc != 2 || argv[1][0] == '-') {
             directory_usage(stderr);
             return 2;
         }
-    } else if (strcmp(sub, "lookup") == 0) {
+    } else {
         /* "FR76 3000 4000 ..." typed without quotes arrives as several words. */
         size_t len = 0;
         for (int i = 1; i < argc; i++) {
@@ -647,26 +507,16 @@ int directory_main(const char *conninfo, int argc, char **argv)
             fprintf(stderr, "relay48 directory lookup: invalid IBAN: %s\n", iban_error_message(e));
             return 2;
         }
-    } else {
-        fprintf(stderr, "relay48 directory: unknown subcommand \"%s\"\n", sub);
-        directory_usage(stderr);
-        return 2;
     }
 
-    if (strcmp(sub, "import") == 0 && access(argv[1], R_OK) != 0) {
+    if (cmd == DIRECTORY_IMPORT && access(argv[1], R_OK) != 0) {
         fprintf(stderr, "relay48 directory import: %s: %s\n", argv[1], strerror(errno));
         return 1;
     }
-    PGconn *c = PQconnectdb(conninfo);
-    if (PQstatus(c) != CONNECTION_OK) {
-        snprintf(err, sizeof(err), "%s", PQerrorMessage(c));
-        err[strcspn(err, "\n")] = '\0';
-        fprintf(stderr, "relay48 directory %s: cannot connect to the database: %s\n", sub, err);
-        PQfinish(c);
+    PGconn *c = cli_connect(conninfo, "directory", sub);
+    if (!c)
         return 1;
-    }
-    int rc;
-    if (strcmp(sub, "import") == 0) {
+    if (cmd == DIRECTORY_IMPORT) {
         int bad = directory_import_file(c, argv[1], stderr, err, sizeof(err));
         if (bad < 0)
             fprintf(stderr, "relay48 directory import: %s\n", err);

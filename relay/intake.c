@@ -13,6 +13,7 @@
 #include "bankdir.h"
 #include "config.h"
 #include "events.h"
+#include "hex.h"
 #include "http.h"
 #include "ids.h"
 #include "keys.h"
@@ -114,31 +115,6 @@ int intake_window_config(const struct config *cfg, struct window_config *w, char
     return window_config_check(w, errstr, errstr_size);
 }
 
-static int hex_key(const char *hex, unsigned char *out, size_t *len)
-{
-    size_t n = strlen(hex);
-    if (n < 32 || n > 2 * TOKEN_KEY_MAX || n % 2)
-        return -1;
-    for (size_t i = 0; i < n; i += 2) {
-        unsigned v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = hex[i + (size_t)k];
-            v <<= 4;
-            if (c >= '0' && c <= '9')
-                v |= (unsigned)(c - '0');
-            else if (c >= 'a' && c <= 'f')
-                v |= (unsigned)(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F')
-                v |= (unsigned)(c - 'A' + 10);
-            else
-                return -1;
-        }
-        out[i / 2] = (unsigned char)v;
-    }
-    *len = n / 2;
-    return 0;
-}
-
 struct intake *intake_new(const struct config *cfg, struct store *store, struct outbox *outbox,
                           struct keys_cache *keys, struct bankdir *dir, char *errstr,
                           size_t errstr_size)
@@ -157,7 +133,8 @@ struct intake *intake_new(const struct config *cfg, struct store *store, struct 
     report_limits_default(&in->limits);
     if (intake_window_config(cfg, &in->window, errstr, errstr_size) != 0)
         goto fail;
-    if (hex_key(cfg->token_key, in->token_key, &in->token_key_len) != 0) {
+    if (hex_decode(cfg->token_key, in->token_key, sizeof(in->token_key), &in->token_key_len) != 0 ||
+        in->token_key_len < 16) {
         snprintf(errstr, errstr_size,
                  "token.key (RELAY48_TOKEN_KEY) must be set to 32 to 128 hex digits");
         goto fail;

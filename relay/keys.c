@@ -11,17 +11,17 @@
 
 #include "cli.h"
 #include "db.h"
+#include "hex.h"
 #include "iban.h"
 #include "log.h"
 #include "postal.h"
+#include "reload.h"
 
 /* Crockford's base32 in lower case: no i, l, o, u. */
 static const char crockford[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
 #define KEYS_PREFIX     "r48_"
 #define KEYS_PREFIX_LEN 4
-/* Until the first load succeeded, try this often (or refresh_ms if shorter). */
-#define KEYS_FIRST_LOAD_MS 100
 /* Creation retries when a random id is already taken. */
 #define KEYS_CREATE_TRIES 3
 /* How long `key verify` waits for a load before giving up. */
@@ -261,25 +261,11 @@ struct key_entry {
     unsigned char hash[KEYS_HASH_LEN];
 };
 
-/* The one statement in flight; orphaned (cache NULL) when the cache is freed first. */
-struct keys_load {
-    struct keys_cache *cache;
-    uint64_t seq;
-};
-
 struct keys_cache {
     struct event_base *base;
-    struct db *db;
-    int refresh_ms;
-    struct event *ev_timer;
+    struct reload *reload;
     struct key_entry *table; /* sorted by id */
     size_t n;
-    int loaded;
-    int failing; /* the last load failed: log only the transitions */
-    struct keys_load *inflight;
-    uint64_t seq_sent; /* loads sent */
-    uint64_t seq_done; /* the last load that succeeded */
-    char last_error[256];
     /* Called after each load attempt; only `relay48 key verify` sets it. */
     void (*on_load)(struct keys_cache *c, void *arg);
     void *on_load_arg;
@@ -291,15 +277,6 @@ static const char keys_load_sql[] =
 static int entry_cmp(const void *a, const void *b)
 {
     return strcmp(((const struct key_entry *)a)->p.id, ((const struct key_entry *)b)->p.id);
-}
-
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
 }
 
 /* Fill e from one row; 0, or -1 when the row cannot be a valid key. */
@@ -316,71 +293,29 @@ static int entry_from_row(const PGresult *res, int row, struct key_entry *e)
         if (!is_crockford(id[i]))
             return -1;
     }
-    for (size_t i = 0; i < KEYS_HASH_LEN; i++) {
-        int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        e->hash[i] = (unsigned char)(hi << 4 | lo);
-    }
+    size_t hlen = 0;
+    if (hex_decode(hex, e->hash, KEYS_HASH_LEN, &hlen) != 0)
+        return -1;
     memcpy(e->p.id, id, KEYS_ID_LEN + 1);
     memcpy(e->p.party, party, strlen(party) + 1);
     memcpy(e->p.role, role, strlen(role) + 1);
     return 0;
 }
 
-static void cache_schedule(struct keys_cache *c)
+/* Loop thread: the answer to keys_load_sql, for reload.h. */
+static int apply(void *owner, const PGresult *res, int announce, char *why, size_t why_size)
 {
-    int ms = c->refresh_ms;
-    if (!c->loaded && ms > KEYS_FIRST_LOAD_MS)
-        ms = KEYS_FIRST_LOAD_MS;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(c->ev_timer, &tv);
-}
-
-static void cache_failed(struct keys_cache *c, const char *why)
-{
-    snprintf(c->last_error, sizeof(c->last_error), "%s", why);
-    if (!c->failing)
-        log_warn("keys.load_failed", "keeping the %zu keys loaded before: %s", c->n, why);
-    c->failing = 1;
-}
-
-/* Loop thread: the answer to keys_load_sql, or NULL when the connection was lost. */
-static void on_loaded(PGresult *res, void *arg)
-{
-    struct keys_load *l = arg;
-    struct keys_cache *c = l->cache;
-    uint64_t seq = l->seq;
-    free(l);
-    if (!c)
-        return; /* the cache was freed meanwhile */
-    c->inflight = NULL;
-
-    struct key_entry *t = NULL;
+    struct keys_cache *c = owner;
     size_t n = 0, skipped = 0;
-    if (!res) {
-        cache_failed(c, "connection lost during the load");
-        goto next;
-    }
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 4) {
-        char why[200];
-        snprintf(why, sizeof(why), "%s", PQresultErrorMessage(res));
-        why[strcspn(why, "\n")] = '\0';
-        cache_failed(c, why);
-        goto next;
-    }
     int rows = PQntuples(res);
     if (rows > KEYS_CACHE_MAX) {
-        char why[128];
-        snprintf(why, sizeof(why), "%d valid keys, more than the bound of %d", rows,
-                 KEYS_CACHE_MAX);
-        cache_failed(c, why);
-        goto next;
+        snprintf(why, why_size, "%d valid keys, more than the bound of %d", rows, KEYS_CACHE_MAX);
+        return -1;
     }
-    t = calloc((size_t)rows + 1, sizeof(*t));
+    struct key_entry *t = calloc((size_t)rows + 1, sizeof(*t));
     if (!t) {
-        cache_failed(c, "out of memory");
-        goto next;
+        snprintf(why, why_size, "out of memory");
+        return -1;
     }
     for (int i = 0; i < rows; i++) {
         if (entry_from_row(res, i, &t[n]) == 0)
@@ -391,7 +326,7 @@ static void on_loaded(PGresult *res, void *arg)
     qsort(t, n, sizeof(*t), entry_cmp);
     if (skipped)
         log_warn("keys.bad_rows", "%zu rows of api_keys ignored: not the shape of a key", skipped);
-    if (!c->loaded || c->failing || n != c->n)
+    if (announce || n != c->n)
         log_info("keys.loaded", "%zu keys", n);
     /* The swap: lookups run on this same thread, so they see one table or the other. */
     if (c->table)
@@ -399,42 +334,19 @@ static void on_loaded(PGresult *res, void *arg)
     free(c->table);
     c->table = t;
     c->n = n;
-    c->loaded = 1;
-    c->failing = 0;
-    c->seq_done = seq;
-    c->last_error[0] = '\0';
-next:
-    cache_schedule(c);
-    if (c->on_load)
-        c->on_load(c, c->on_load_arg);
+    return 0;
 }
 
-static void on_refresh(evutil_socket_t fd, short what, void *arg)
+static size_t count(const void *owner)
 {
-    struct keys_cache *c = arg;
-    if (c->inflight)
-        return; /* on_loaded will schedule the next one */
-    struct keys_load *l = calloc(1, sizeof(*l));
-    if (!l) {
-        cache_schedule(c);
-        return;
-    }
-    l->cache = c;
-    l->seq = c->seq_sent + 1;
-    if (db_send(c->db, NULL, keys_load_sql, 0, NULL, on_loaded, l) != 0) {
-        /* Not connected: nothing queued, try again at the next tick. */
-        free(l);
-        snprintf(c->last_error, sizeof(c->last_error), "database not connected");
-        cache_schedule(c);
-        if (c->on_load)
-            c->on_load(c, c->on_load_arg);
-        return;
-    }
-    c->inflight = l;
-    c->seq_sent = l->seq;
-    /* On failure the connection was dropped and on_loaded gets NULL. */
-    if (db_sync(c->db) != 0)
-        log_debug("keys.sync_failed", "connection lost while sending the load");
+    return ((const struct keys_cache *)owner)->n;
+}
+
+static void attempted(void *owner)
+{
+    struct keys_cache *c = owner;
+    if (c->on_load)
+        c->on_load(c, c->on_load_arg);
 }
 
 struct keys_cache *keys_cache_new(struct event_base *base, struct db *db, int refresh_ms)
@@ -443,16 +355,22 @@ struct keys_cache *keys_cache_new(struct event_base *base, struct db *db, int re
     if (!c)
         return NULL;
     c->base = base;
-    c->db = db;
-    c->refresh_ms = refresh_ms > 0 ? refresh_ms : KEYS_REFRESH_MS;
-    c->ev_timer = evtimer_new(base, on_refresh, c);
-    if (!c->ev_timer) {
+    struct reload_options o = {
+        .name = "keys",
+        .noun = "keys",
+        .sql = keys_load_sql,
+        .nfields = 4,
+        .refresh_ms = refresh_ms > 0 ? refresh_ms : KEYS_REFRESH_MS,
+        .apply = apply,
+        .count = count,
+        .attempted = attempted,
+        .owner = c,
+    };
+    c->reload = reload_new(base, db, &o);
+    if (!c->reload) {
         free(c);
         return NULL;
     }
-    /* First attempt on the next loop turn. */
-    struct timeval now = {0, 0};
-    evtimer_add(c->ev_timer, &now);
     return c;
 }
 
@@ -484,7 +402,7 @@ done:
 
 int keys_cache_loaded(const struct keys_cache *c)
 {
-    return c && c->loaded;
+    return c && reload_loaded(c->reload);
 }
 
 size_t keys_cache_count(const struct keys_cache *c)
@@ -496,10 +414,7 @@ void keys_cache_free(struct keys_cache *c)
 {
     if (!c)
         return;
-    if (c->inflight)
-        c->inflight->cache = NULL;
-    if (c->ev_timer)
-        event_free(c->ev_timer);
+    reload_free(c->reload);
     if (c->table)
         OPENSSL_cleanse(c->table, c->n * sizeof(*c->table));
     free(c->table);
@@ -531,8 +446,7 @@ int keys_create(PGconn *c, const char *party, const char *role, char *key_out, s
             return -1;
         }
         keys_hash(key_out, h);
-        for (size_t i = 0; i < KEYS_HASH_LEN; i++)
-            snprintf(hex + 2 * i, 3, "%02x", h[i]);
+        hex_encode(h, KEYS_HASH_LEN, hex);
         const char *params[4] = {id_out, party, canon, hex};
         PGresult *r = PQexecParams(c,
                                    "INSERT INTO api_keys (id, party, role, key_hash) "
@@ -583,49 +497,26 @@ int keys_revoke(PGconn *c, const char *arg, char *errstr, size_t errstr_size)
 
     if (id_from_arg(arg, id, errstr, errstr_size) != 0)
         return -1;
-    const char *params[1] = {id};
-    PGresult *r = PQexecParams(c,
-                               "UPDATE api_keys SET revoked_at = now() "
-                               "WHERE id = $1 AND revoked_at IS NULL",
-                               1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot revoke", PQresultErrorMessage(r));
-        PQclear(r);
+    int rc = cli_set_state(
+        c, "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
+        "SELECT 1 FROM api_keys WHERE id = $1", id, "cannot revoke", errstr, errstr_size);
+    if (rc == 2) {
+        snprintf(errstr, errstr_size, "no key with id %s", id);
         return -1;
     }
-    int changed = strcmp(PQcmdTuples(r), "1") == 0;
-    PQclear(r);
-    if (changed)
-        return 0;
-    r = PQexecParams(c, "SELECT 1 FROM api_keys WHERE id = $1", 1, NULL, params, NULL, NULL, 0);
-    int rc = -1;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        cli_pq_error(errstr, errstr_size, "cannot revoke", PQresultErrorMessage(r));
-    else if (PQntuples(r) == 1)
-        rc = 1;
-    else
-        snprintf(errstr, errstr_size, "no key with id %s", id);
-    PQclear(r);
     return rc;
 }
 
 int keys_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
 {
     static const char *const head[5] = {"ID", "PARTY", "ROLE", "CREATED", "REVOKED"};
-    PGresult *r =
-        PQexec(c, "SELECT id, party, role,"
-                  " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-                  " coalesce(to_char(revoked_at AT TIME ZONE 'UTC',"
-                  " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-')"
-                  " FROM api_keys ORDER BY created_at, id");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot list the keys", PQresultErrorMessage(r));
-        PQclear(r);
-        return -1;
-    }
-    cli_print_table(out, r, head, 5);
-    PQclear(r);
-    return 0;
+    return cli_list(c, out,
+                    "SELECT id, party, role,"
+                    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+                    " coalesce(to_char(revoked_at AT TIME ZONE 'UTC',"
+                    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-')"
+                    " FROM api_keys ORDER BY created_at, id",
+                    head, 5, "cannot list the keys", errstr, errstr_size);
 }
 
 static void keys_usage(FILE *out)
@@ -673,13 +564,9 @@ static int keys_verify(const char *conninfo, int refresh_ms)
     /* Fail fast and clearly when the database cannot be reached at all; the
      * cache's own connection retries quietly: the answers are the output, the
      * JSON log lines of a daemon would be noise. */
-    PGconn *probe = PQconnectdb(conninfo);
-    if (PQstatus(probe) != CONNECTION_OK) {
-        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(probe));
-        fprintf(stderr, "relay48 key verify: %s\n", err);
-        PQfinish(probe);
+    PGconn *probe = cli_connect(conninfo, "key", "verify");
+    if (!probe)
         return 1;
-    }
     PQfinish(probe);
     if (log_get_level() < LOG_ERROR)
         log_set_level(LOG_ERROR);
@@ -703,15 +590,16 @@ static int keys_verify(const char *conninfo, int refresh_ms)
         line[strcspn(line, "\r\n")] = '\0';
         if (!line[0])
             continue;
-        uint64_t wanted = cache->seq_done ? cache->seq_sent + 1 : 1;
+        uint64_t wanted = reload_done(cache->reload) ? reload_sent(cache->reload) + 1 : 1;
         struct timeval tv = {(refresh_ms + KEYS_VERIFY_TIMEOUT_MS) / 1000, 0};
         evtimer_add(ev_timeout, &tv);
-        while (cache->seq_done < wanted && !v.timed_out)
+        while (reload_done(cache->reload) < wanted && !v.timed_out)
             event_base_loop(base, EVLOOP_ONCE);
         evtimer_del(ev_timeout);
         if (v.timed_out) {
+            const char *why = reload_last_error(cache->reload);
             fprintf(stderr, "relay48 key verify: could not load the keys: %s\n",
-                    cache->last_error[0] ? cache->last_error : "no answer");
+                    why[0] ? why : "no answer");
             OPENSSL_cleanse(line, sizeof(line));
             goto fail;
         }
@@ -740,19 +628,6 @@ fail:
     return rc;
 }
 
-/* The value of "--name VALUE" or "--name=VALUE" at argv[*i]; NULL when argv[*i] is not it. */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] == '\0' && *i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
-
 enum keys_cmd { KEYS_CREATE, KEYS_LIST, KEYS_REVOKE, KEYS_VERIFY };
 
 int keys_main(const char *conninfo, int argc, char **argv)
@@ -763,35 +638,19 @@ int keys_main(const char *conninfo, int argc, char **argv)
     int refresh_ms = KEYS_REFRESH_MS;
     char err[512];
     char kid[KEYS_ID_LEN + 1];
-    int cmd = -1;
-
-    if (!sub) {
-        keys_usage(stderr);
-        return 2;
-    }
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
-        keys_usage(stdout);
-        return 0;
-    }
-    for (int k = 0; k < (int)RELAY_ARRAY_LEN(names); k++) {
-        if (strcmp(sub, names[k]) == 0)
-            cmd = k;
-    }
-    if (cmd < 0) {
-        fprintf(stderr, "relay48 key: unknown subcommand \"%s\"\n", sub);
-        keys_usage(stderr);
-        return 2;
-    }
+    int rc = 1;
+    int cmd = cli_subcommand("key", argc, argv, names, RELAY_ARRAY_LEN(names), keys_usage, &rc);
+    if (cmd < 0)
+        return rc;
     for (int i = 1; i < argc; i++) {
         const char *val;
-        if (cmd == KEYS_CREATE && (val = option_value(argc, argv, &i, "--party"))) {
+        if (cmd == KEYS_CREATE && (val = cli_option_value(argc, argv, &i, "--party"))) {
             party = val;
-        } else if (cmd == KEYS_CREATE && (val = option_value(argc, argv, &i, "--role"))) {
+        } else if (cmd == KEYS_CREATE && (val = cli_option_value(argc, argv, &i, "--role"))) {
             role = val;
-        } else if (cmd == KEYS_VERIFY && (val = option_value(argc, argv, &i, "--refresh-ms"))) {
-            char *end = NULL;
-            long ms = strtol(val, &end, 10);
-            if (!*val || *end || ms < 10 || ms > 3600000) {
+        } else if (cmd == KEYS_VERIFY && (val = cli_option_value(argc, argv, &i, "--refresh-ms"))) {
+            long ms = 0;
+            if (cli_parse_long(val, 10, 3600000, &ms) != 0) {
                 fprintf(stderr, "relay48 key verify: --refresh-ms takes 10..3600000\n");
                 return 2;
             }
@@ -799,10 +658,7 @@ int keys_main(const char *conninfo, int argc, char **argv)
         } else if (cmd == KEYS_REVOKE && !id && argv[i][0] != '-') {
             id = argv[i];
         } else {
-            fprintf(stderr, "relay48 key %s: unexpected argument \"%s\"%s\n", sub, argv[i],
-                    argv[i][0] == '-' ? " (unknown option, or no value after it)" : "");
-            keys_usage(stderr);
-            return 2;
+            return cli_unexpected("key", sub, argv[i], keys_usage);
         }
     }
     if (cmd == KEYS_CREATE) {
@@ -830,14 +686,10 @@ int keys_main(const char *conninfo, int argc, char **argv)
         return keys_verify(conninfo, refresh_ms);
     }
 
-    PGconn *c = PQconnectdb(conninfo);
-    if (PQstatus(c) != CONNECTION_OK) {
-        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
-        fprintf(stderr, "relay48 key %s: %s\n", sub, err);
-        PQfinish(c);
+    PGconn *c = cli_connect(conninfo, "key", sub);
+    if (!c)
         return 1;
-    }
-    int rc = 1;
+    rc = 1;
     if (cmd == KEYS_CREATE) {
         char key[KEYS_LEN + 1], canon[KEYS_ROLE_MAX + 1];
         if (keys_create(c, party, role, key, sizeof(key), kid, err, sizeof(err)) == 0 &&

@@ -11,10 +11,7 @@
 #include "config.h"
 #include "postal.h"
 #include "routing.h"
-
-#define SEALED_MAX        (SIGN_SECRET_MAX + SECRETBOX_OVERHEAD)
-#define AAD_SIZE          64
-#define OVERLAP_MAX_HOURS 720
+#include "sealed.h"
 
 /* ---- pure ------------------------------------------------------------------ */
 
@@ -72,53 +69,12 @@ void units_secret_aad(int64_t id, char *out, size_t out_size)
 
 /* ---- command line ------------------------------------------------------------ */
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-/* A new secret for unit id: its text into secret_out, its sealed hex into sealed_hex. */
-static int new_secret(const unsigned char key[SECRETBOX_KEY_LEN], int64_t id, size_t nbytes,
-                      char secret_out[SIGN_SECRET_TEXT_SIZE], char *sealed_hex, char *errstr,
-                      size_t errstr_size)
-{
-    unsigned char secret[SIGN_SECRET_MAX], sealed[SEALED_MAX];
-    char aad[AAD_SIZE];
-    size_t sealed_len = 0;
-    int rc = -1;
-    secret_out[0] = '\0';
-    units_secret_aad(id, aad, sizeof(aad));
-    if (sign_secret_generate(secret, nbytes) != 0) {
-        snprintf(errstr, errstr_size, "cannot generate a secret of %zu bytes (24 to 64)", nbytes);
-        goto done;
-    }
-    if (secretbox_seal(key, aad, strlen(aad), secret, nbytes, sealed, sizeof(sealed),
-                       &sealed_len) != 0 ||
-        sign_secret_format(secret, nbytes, secret_out, SIGN_SECRET_TEXT_SIZE) != 0) {
-        snprintf(errstr, errstr_size, "cannot seal the secret (OpenSSL)");
-        goto done;
-    }
-    to_hex(sealed, sealed_len, sealed_hex);
-    rc = 0;
-done:
-    OPENSSL_cleanse(secret, sizeof(secret));
-    OPENSSL_cleanse(sealed, sizeof(sealed));
-    if (rc != 0)
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-    return rc;
-}
-
 int units_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char *dept_in,
               const char *name, const char *endpoint, const char *hours, int fallback,
               size_t nbytes, int64_t *id, char secret_out[SIGN_SECRET_TEXT_SIZE], char *errstr,
               size_t errstr_size)
 {
-    char dept[9], sealed_hex[2 * SEALED_MAX + 1], idtext[24];
+    char dept[9], idtext[24], aad[SEALED_AAD_SIZE];
     struct routing_hours parsed;
     secret_out[0] = '\0';
     if (!hours)
@@ -147,94 +103,31 @@ int units_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char 
     *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     snprintf(idtext, sizeof(idtext), "%" PRId64, *id);
-    if (new_secret(key, *id, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
-        return -1;
-    const char *params[7] = {idtext, dept, name, endpoint, hours, fallback ? "t" : "f", sealed_hex};
+    units_secret_aad(*id, aad, sizeof(aad));
+    const char *params[6] = {idtext, dept, name, endpoint, hours, fallback ? "t" : "f"};
     /* One statement, so one transaction: the unit and its first secret. */
-    r = PQexecParams(c,
-                     "WITH u AS (INSERT INTO police_units (id, departement, name, endpoint, hours,"
-                     " fallback) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id)"
-                     " INSERT INTO police_unit_secrets (unit_id, sealed)"
-                     " SELECT id, decode($7, 'hex') FROM u",
-                     7, NULL, params, NULL, NULL, 0);
-    int rc = 0;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot register the unit", PQresultErrorMessage(r));
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-        rc = -1;
-    }
-    PQclear(r);
-    OPENSSL_cleanse(sealed_hex, sizeof(sealed_hex));
-    return rc;
+    int rc = sealed_add(c, key, aad, nbytes,
+                        "WITH u AS (INSERT INTO police_units (id, departement, name, endpoint,"
+                        " hours, fallback) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id)"
+                        " INSERT INTO police_unit_secrets (unit_id, sealed)"
+                        " SELECT id, decode($7, 'hex') FROM u",
+                        6, params, secret_out, "cannot register the unit", errstr, errstr_size);
+    return rc == 0 ? 0 : -1;
 }
 
-static int exec_ok(PGconn *c, const char *sql, int n, const char *const *params,
-                   ExecStatusType want, PGresult **keep, char *errstr, size_t errstr_size)
-{
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != want) {
-        cli_pq_error(errstr, errstr_size, "database", PQresultErrorMessage(r));
-        PQclear(r);
-        return -1;
-    }
-    if (keep)
-        *keep = r;
-    else
-        PQclear(r);
-    return 0;
-}
+/* Where a unit's secrets are, for sealed_rotate. */
+static const struct sealed_owner unit_owner = {"unit", "police_units", "id", "police_unit_secrets",
+                                               "unit_id"};
 
 int units_rotate(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], int64_t id,
                  int overlap_hours, size_t nbytes, char secret_out[SIGN_SECRET_TEXT_SIZE],
                  char *errstr, size_t errstr_size)
 {
-    char idtext[24], hours[16], sealed_hex[2 * SEALED_MAX + 1];
-    PGresult *r = NULL;
-    int rc = -1;
-    secret_out[0] = '\0';
-    if (overlap_hours < 0 || overlap_hours > OVERLAP_MAX_HOURS) {
-        snprintf(errstr, errstr_size, "overlap: 0 to %d hours", OVERLAP_MAX_HOURS);
-        return -1;
-    }
+    char idtext[24], aad[SEALED_AAD_SIZE];
     snprintf(idtext, sizeof(idtext), "%" PRId64, id);
-    snprintf(hours, sizeof(hours), "%d", overlap_hours);
-    if (new_secret(key, id, nbytes, secret_out, sealed_hex, errstr, errstr_size) != 0)
-        return -1;
-    const char *p1[1] = {idtext};
-    const char *p2[2] = {idtext, hours};
-    const char *p3[2] = {idtext, sealed_hex};
-    if (exec_ok(c, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, errstr, errstr_size) != 0)
-        goto done;
-    if (exec_ok(c, "SELECT 1 FROM police_units WHERE id = $1 FOR UPDATE", 1, p1, PGRES_TUPLES_OK,
-                &r, errstr, errstr_size) != 0)
-        goto rollback;
-    int found = PQntuples(r) == 1;
-    PQclear(r);
-    if (!found) {
-        snprintf(errstr, errstr_size, "no unit %s (relay48 unit list)", idtext);
-        goto rollback;
-    }
-    if (exec_ok(c,
-                "UPDATE police_unit_secrets SET valid_until = now() + make_interval(hours => "
-                "$2::int) WHERE unit_id = $1 AND (valid_until IS NULL"
-                "  OR valid_until > now() + make_interval(hours => $2::int))",
-                2, p2, PGRES_COMMAND_OK, NULL, errstr, errstr_size) != 0 ||
-        exec_ok(c,
-                "INSERT INTO police_unit_secrets (unit_id, sealed) VALUES ($1, decode($2, "
-                "'hex'))",
-                2, p3, PGRES_COMMAND_OK, NULL, errstr, errstr_size) != 0)
-        goto rollback;
-    if (exec_ok(c, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, errstr, errstr_size) != 0)
-        goto done;
-    rc = 0;
-    goto done;
-rollback:
-    PQclear(PQexec(c, "ROLLBACK"));
-done:
-    if (rc != 0)
-        OPENSSL_cleanse(secret_out, SIGN_SECRET_TEXT_SIZE);
-    OPENSSL_cleanse(sealed_hex, sizeof(sealed_hex));
-    return rc;
+    units_secret_aad(id, aad, sizeof(aad));
+    return sealed_rotate(c, &unit_owner, idtext, aad, key, overlap_hours, nbytes, secret_out,
+                         errstr, errstr_size);
 }
 
 int units_set_disabled(PGconn *c, int64_t id, int disabled, char *errstr, size_t errstr_size)
@@ -246,32 +139,28 @@ int units_set_disabled(PGconn *c, int64_t id, int disabled, char *errstr, size_t
     int gone = 0;
     if (!disabled) {
         /* Enabling forgets a 410 its endpoint answered: the operator says it is back. */
-        if (exec_ok(c, "DELETE FROM delivery_endpoints_gone WHERE party = 'unit:' || $1", 1, params,
-                    PGRES_COMMAND_OK, &r, errstr, errstr_size) != 0)
+        if (cli_exec(c, "DELETE FROM delivery_endpoints_gone WHERE party = 'unit:' || $1", 1,
+                     params, PGRES_COMMAND_OK, &r, "database", errstr, errstr_size) != 0)
             return -1;
         gone = strcmp(PQcmdTuples(r), "0") != 0;
         PQclear(r);
     }
-    if (exec_ok(c,
-                disabled ? "UPDATE police_units SET disabled_at = now()"
-                           " WHERE id = $1 AND disabled_at IS NULL"
-                         : "UPDATE police_units SET disabled_at = NULL"
-                           " WHERE id = $1 AND disabled_at IS NOT NULL",
-                1, params, PGRES_COMMAND_OK, &r, errstr, errstr_size) != 0)
+    int rc = cli_set_state(c,
+                           disabled ? "UPDATE police_units SET disabled_at = now()"
+                                      " WHERE id = $1 AND disabled_at IS NULL"
+                                    : "UPDATE police_units SET disabled_at = NULL"
+                                      " WHERE id = $1 AND disabled_at IS NOT NULL",
+                           "SELECT 1 FROM police_units WHERE id = $1", idtext, "database", errstr,
+                           errstr_size);
+    if (rc < 0)
         return -1;
-    int changed = strcmp(PQcmdTuples(r), "1") == 0;
-    PQclear(r);
-    if (changed || gone)
+    if (gone) /* a change too, even to a unit already enabled */
         return 0;
-    if (exec_ok(c, "SELECT 1 FROM police_units WHERE id = $1", 1, params, PGRES_TUPLES_OK, &r,
-                errstr, errstr_size) != 0)
+    if (rc == 2) {
+        snprintf(errstr, errstr_size, "no unit %s (relay48 unit list)", idtext);
         return -1;
-    int found = PQntuples(r) == 1;
-    PQclear(r);
-    if (found)
-        return 1;
-    snprintf(errstr, errstr_size, "no unit %s (relay48 unit list)", idtext);
-    return -1;
+    }
+    return rc;
 }
 
 int units_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
@@ -279,24 +168,18 @@ int units_list(PGconn *c, FILE *out, char *errstr, size_t errstr_size)
     enum { COLS = 8 };
     static const char *const head[COLS] = {"ID",    "DEPT",     "NAME",    "FALLBACK",
                                            "HOURS", "ENDPOINT", "SECRETS", "STATE"};
-    PGresult *r = PQexec(
-        c, "SELECT u.id::text, u.departement, u.name, CASE WHEN u.fallback THEN 'yes' ELSE 'no'"
-           " END, u.hours, u.endpoint,"
-           " (SELECT count(*) FROM police_unit_secrets s WHERE s.unit_id = u.id"
-           "   AND s.valid_from <= now() AND (s.valid_until IS NULL OR s.valid_until > now()))"
-           "  ::text,"
-           " CASE WHEN u.disabled_at IS NOT NULL THEN 'disabled'"
-           "  WHEN EXISTS (SELECT 1 FROM delivery_endpoints_gone g WHERE g.party = 'unit:' || "
-           "u.id AND g.endpoint = u.endpoint) THEN 'gone (410)' ELSE 'enabled' END"
-           " FROM police_units u ORDER BY u.departement, u.id");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        cli_pq_error(errstr, errstr_size, "cannot list the units", PQresultErrorMessage(r));
-        PQclear(r);
-        return -1;
-    }
-    cli_print_table(out, r, head, COLS);
-    PQclear(r);
-    return 0;
+    return cli_list(
+        c, out,
+        "SELECT u.id::text, u.departement, u.name, CASE WHEN u.fallback THEN 'yes' ELSE 'no'"
+        " END, u.hours, u.endpoint,"
+        " (SELECT count(*) FROM police_unit_secrets s WHERE s.unit_id = u.id"
+        "   AND s.valid_from <= now() AND (s.valid_until IS NULL OR s.valid_until > now()))"
+        "  ::text,"
+        " CASE WHEN u.disabled_at IS NOT NULL THEN 'disabled'"
+        "  WHEN EXISTS (SELECT 1 FROM delivery_endpoints_gone g WHERE g.party = 'unit:' || "
+        "u.id AND g.endpoint = u.endpoint) THEN 'gone (410)' ELSE 'enabled' END"
+        " FROM police_units u ORDER BY u.departement, u.id",
+        head, COLS, "cannot list the units", errstr, errstr_size);
 }
 
 static void units_usage(FILE *out)
@@ -319,18 +202,6 @@ static void units_usage(FILE *out)
             ROUTING_DEFAULT_HOURS);
 }
 
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] == '\0' && *i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
-
 static int parse_id(const char *text, int64_t *out)
 {
     char *end = NULL;
@@ -351,49 +222,32 @@ int units_main(const struct config *cfg, int argc, char **argv)
     const char *sub = argc > 0 ? argv[0] : NULL;
     const char *dept = NULL, *name = NULL, *endpoint = NULL, *hours = NULL, *id_text = NULL;
     const char *overlap_text = NULL;
-    int fallback = 0, overlap = 24, cmd = -1;
+    int fallback = 0, overlap = 24, rc = 1;
     int64_t id = 0;
     char err[512], canon[9];
-
-    if (!sub) {
-        units_usage(stderr);
-        return 2;
-    }
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
-        units_usage(stdout);
-        return 0;
-    }
-    for (int k = 0; k < (int)RELAY_ARRAY_LEN(names); k++) {
-        if (strcmp(sub, names[k]) == 0)
-            cmd = k;
-    }
-    if (cmd < 0) {
-        fprintf(stderr, "relay48 unit: unknown subcommand \"%s\"\n", sub);
-        units_usage(stderr);
-        return 2;
-    }
+    int cmd = cli_subcommand("unit", argc, argv, names, RELAY_ARRAY_LEN(names), units_usage, &rc);
+    if (cmd < 0)
+        return rc;
     for (int i = 1; i < argc; i++) {
         const char *val;
-        if (cmd == UNITS_ADD && (val = option_value(argc, argv, &i, "--dept"))) {
+        if (cmd == UNITS_ADD && (val = cli_option_value(argc, argv, &i, "--dept"))) {
             dept = val;
-        } else if (cmd == UNITS_ADD && (val = option_value(argc, argv, &i, "--name"))) {
+        } else if (cmd == UNITS_ADD && (val = cli_option_value(argc, argv, &i, "--name"))) {
             name = val;
-        } else if (cmd == UNITS_ADD && (val = option_value(argc, argv, &i, "--endpoint"))) {
+        } else if (cmd == UNITS_ADD && (val = cli_option_value(argc, argv, &i, "--endpoint"))) {
             endpoint = val;
-        } else if (cmd == UNITS_ADD && (val = option_value(argc, argv, &i, "--hours"))) {
+        } else if (cmd == UNITS_ADD && (val = cli_option_value(argc, argv, &i, "--hours"))) {
             hours = val;
         } else if (cmd == UNITS_ADD && strcmp(argv[i], "--fallback") == 0) {
             fallback = 1;
-        } else if (cmd == UNITS_ROTATE && (val = option_value(argc, argv, &i, "--overlap-hours"))) {
+        } else if (cmd == UNITS_ROTATE &&
+                   (val = cli_option_value(argc, argv, &i, "--overlap-hours"))) {
             overlap_text = val;
         } else if ((cmd == UNITS_ROTATE || cmd == UNITS_DISABLE || cmd == UNITS_ENABLE) &&
                    !id_text && argv[i][0] != '-') {
             id_text = argv[i];
         } else {
-            fprintf(stderr, "relay48 unit %s: unexpected argument \"%s\"%s\n", sub, argv[i],
-                    argv[i][0] == '-' ? " (unknown option, or no value after it)" : "");
-            units_usage(stderr);
-            return 2;
+            return cli_unexpected("unit", sub, argv[i], units_usage);
         }
     }
     if (cmd == UNITS_ADD) {
@@ -413,11 +267,10 @@ int units_main(const struct config *cfg, int argc, char **argv)
         return 2;
     }
     if (cmd == UNITS_ROTATE && overlap_text) {
-        char *end = NULL;
-        long h = strtol(overlap_text, &end, 10);
-        if (!*overlap_text || *end || h < 0 || h > OVERLAP_MAX_HOURS) {
+        long h = 0;
+        if (cli_parse_long(overlap_text, 0, SEALED_OVERLAP_MAX_HOURS, &h) != 0) {
             fprintf(stderr, "relay48 unit rotate-secret: --overlap-hours takes 0..%d\n",
-                    OVERLAP_MAX_HOURS);
+                    SEALED_OVERLAP_MAX_HOURS);
             return 2;
         }
         overlap = (int)h;
@@ -430,13 +283,10 @@ int units_main(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "relay48 unit %s: %s\n", sub, err);
         return 1;
     }
-    int rc = 1;
-    PGconn *c = PQconnectdb(cfg->database_url);
-    if (PQstatus(c) != CONNECTION_OK) {
-        cli_pq_error(err, sizeof(err), "cannot connect to the database", PQerrorMessage(c));
-        fprintf(stderr, "relay48 unit %s: %s\n", sub, err);
+    rc = 1;
+    PGconn *c = cli_connect(cfg->database_url, "unit", sub);
+    if (!c)
         goto done;
-    }
     char secret[SIGN_SECRET_TEXT_SIZE];
     secret[0] = '\0';
     size_t nbytes = (size_t)cfg->banks_secret_bytes;

@@ -19,6 +19,7 @@
 #include "db.h"
 #include "form.h"
 #include "html.h"
+#include "hex.h"
 #include "http.h"
 #include "i18n.h"
 #include "ids.h"
@@ -208,31 +209,6 @@ static void hex_sha256(const char *s, char out[65])
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-static int hex_key(const char *hex, unsigned char *out, size_t *len)
-{
-    size_t n = strlen(hex);
-    if (n < 2 * CSRF_KEY_MIN || n > 2 * CSRF_KEY_MAX || n % 2)
-        return -1;
-    for (size_t i = 0; i < n; i += 2) {
-        unsigned v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = hex[i + (size_t)k];
-            v <<= 4;
-            if (c >= '0' && c <= '9')
-                v |= (unsigned)(c - '0');
-            else if (c >= 'a' && c <= 'f')
-                v |= (unsigned)(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F')
-                v |= (unsigned)(c - 'A' + 10);
-            else
-                return -1;
-        }
-        out[i / 2] = (unsigned char)v;
-    }
-    *len = n / 2;
-    return 0;
-}
-
 struct webform *webform_new(const struct config *cfg, struct db *db, struct intake *in,
                             char *errstr, size_t errstr_size)
 {
@@ -246,7 +222,8 @@ struct webform *webform_new(const struct config *cfg, struct db *db, struct inta
     w->intake = in;
     report_limits_default(&w->limits);
     if (cfg->web_csrf_key && *cfg->web_csrf_key) {
-        if (hex_key(cfg->web_csrf_key, w->key, &w->key_len) != 0) {
+        if (hex_decode(cfg->web_csrf_key, w->key, sizeof(w->key), &w->key_len) != 0 ||
+            w->key_len < CSRF_KEY_MIN) {
             snprintf(errstr, errstr_size, "web.csrf_key must be %d to %d hex digits",
                      2 * CSRF_KEY_MIN, 2 * CSRF_KEY_MAX);
             goto fail;
