@@ -66,6 +66,10 @@ void http_reply_text(struct evhttp_request *req, int status, const char *content
  * exceeds limit (*too_large set). */
 char *http_body(struct evhttp_request *req, size_t limit, size_t *len, int *too_large);
 
+/* The Allow header's value for a set of EVHTTP_REQ_* bits ("GET, HEAD").
+ * Pure. */
+void http_allow_value(int methods, char *out, size_t size);
+
 /* Standard reason phrase for a status. */
 const char *http_reason(int status);
 

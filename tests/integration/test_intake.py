@@ -159,8 +159,15 @@ def test_bad_requests_are_4xx_problems():
     assert pointers.get("/amount/value") == "invalid_amount", r
     s, _, r = post(transfer(), {"Idempotency-Key": "x" * 129})
     assert s == 422, r
-    s, _, r = relay.request("GET", "/v1/reports")
-    assert s == 405, r
+    s, h, r = relay.request("GET", "/v1/reports")
+    assert s == 405 and h.get("allow") == "POST", (s, h, r)
+    # methods libevent knows but no route takes: a 405 problem, not evhttp's 501 page
+    for method in ("TRACE", "PUT", "DELETE", "OPTIONS", "PATCH"):
+        s, h, r = relay.request(method, "/v1/reports")
+        assert s == 405 and h.get("allow") == "POST", (method, s, h, r)
+        assert h["content-type"] == "application/problem+json" and r["code"] == "method_not_allowed"
+    s, h, r = relay.request("TRACE", "/v1/cases/R48-0000-0000-0000")
+    assert s == 405 and h.get("allow") == "GET, HEAD", (s, h, r)
     assert sql("SELECT count(*) FROM cases WHERE details->'victim'->>'name' = 'nobody'") == "0"
     cases += 1
 
