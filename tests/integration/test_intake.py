@@ -195,8 +195,11 @@ def test_linked_beneficiary_iban():
 
 def test_full_card_number_appears_nowhere():
     pan = luhn_pan("497010")
-    s, _, r = post(card(pan=pan))
+    s, _, r = post(card(pan=pan, victim={"name": "Jean Dupont"}))
     assert s == 201, r
+    check(r, "report_created_response.json")
+    # no BIN table entry, no issuer_bic, no postal code
+    assert {"unknown_issuer_bank", "national_queue"} <= set(r["flags"]), r
     ref = r["ref"]
     assert sql(f"SELECT card_bin || ' ' || card_last4 FROM cases WHERE ref = '{ref}'") == \
         f"{pan[:6]} {pan[-4:]}"
