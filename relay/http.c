@@ -82,10 +82,17 @@ int http_path_match(const char *pattern, const char *path, struct http_match *m)
         if (*p == '*') {
             const char *end = strchr(s, '/');
             size_t n = end ? (size_t)(end - s) : strlen(s);
-            if (n == 0 || n >= sizeof(m->param[0]) || m->nparams == HTTP_MAX_PARAMS)
+            if (n == 0 || m->nparams == HTTP_MAX_PARAMS)
                 return 0;
-            memcpy(m->param[m->nparams], s, n);
-            m->param[m->nparams][n] = '\0';
+            if (n >= sizeof(m->param[0])) {
+                /* Longer than any value a route takes: still this route, so
+                 * that it answers in its own way (a page for a page), with an
+                 * empty segment, which every handler refuses. */
+                m->param[m->nparams][0] = '\0';
+            } else {
+                memcpy(m->param[m->nparams], s, n);
+                m->param[m->nparams][n] = '\0';
+            }
             m->nparams++;
             s += n;
             p++;

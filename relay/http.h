@@ -53,7 +53,9 @@ void http_server_free(struct http_server *s);
 /* The port actually bound (for port 0 in tests). */
 int http_server_port(const struct http_server *s);
 
-/* Match a path against a pattern; fills m->param. 1 if it matches. Pure. */
+/* Match a path against a pattern; fills m->param. 1 if it matches. A '*'
+ * matches one non-empty segment; one of 128 bytes or more matches as ""
+ * (handlers refuse it as they refuse any bad value). Pure. */
 int http_path_match(const char *pattern, const char *path, struct http_match *m);
 
 /* Reply with a JSON body (takes ownership of body). */

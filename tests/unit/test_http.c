@@ -23,6 +23,20 @@ static void test_path_match(void **state)
     assert_string_equal(m.param[0], "R48-1");
     assert_int_equal(http_path_match("/v1/cases/*", "/v1/cases/R48-1/acks", &m), 0);
     assert_int_equal(http_path_match("/v1/cases/*", "/v1/cases/", &m), 0);
+    /* a segment too long for param[]: the route, with an empty segment */
+    char path[400];
+    memset(path, 0, sizeof(path));
+    strcpy(path, "/case/");
+    memset(path + 6, 'A', 300);
+    assert_int_equal(http_path_match("/case/*", path, &m), 1);
+    assert_int_equal(m.nparams, 1);
+    assert_string_equal(m.param[0], "");
+    strcat(path, "/acks");
+    assert_int_equal(http_path_match("/case/*/acks", path, &m), 1);
+    assert_string_equal(m.param[0], "");
+    path[6 + 127] = '\0';
+    assert_int_equal(http_path_match("/case/*", path, &m), 1);
+    assert_int_equal((int)strlen(m.param[0]), 127);
     assert_int_equal(http_path_match("/healthz", "/healthz", &m), 1);
     assert_int_equal(http_path_match("/healthz", "/healthz/", &m), 0);
 }
