@@ -187,6 +187,14 @@ static void dispatch(struct evhttp_request *req, void *arg)
 
     int allowed = 0;
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    if ((method == EVHTTP_REQ_HEAD || method == EVHTTP_REQ_TRACE) &&
+        (evhttp_find_header(in, "Content-Length") || evhttp_find_header(in, "Transfer-Encoding"))) {
+        /* libevent reads no body for HEAD and TRACE: content sent with one
+         * would be read as the next request on the connection (a desync a
+         * proxy in front could be abused with). Close after the reply. */
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+    }
     if (method == EVHTTP_REQ_CONNECT) {
         /* Its target is a host:port, no resource of ours: nothing allowed. */
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "");

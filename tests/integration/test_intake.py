@@ -5,6 +5,7 @@ number stored, published and logged nowhere."""
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 
@@ -170,6 +171,24 @@ def test_bad_requests_are_4xx_problems():
     assert s == 405 and h.get("allow") == "GET, HEAD", (s, h, r)
     assert sql("SELECT count(*) FROM cases WHERE details->'victim'->>'name' = 'nobody'") == "0"
     cases += 1
+
+
+def test_no_request_hides_in_a_head_or_trace_body():
+    """libevent reads no body for HEAD and TRACE: one sent anyway must not be
+    read as a second request on the connection (the relay closes it)."""
+    inner = b"GET /metrics HTTP/1.1\r\nHost: relay\r\n\r\n"
+    for line in (b"HEAD /healthz", b"TRACE /healthz", b"HEAD /v1/cases/R48-0000-0000-0000"):
+        for framing in (b"Content-Length: %d" % len(inner), b"Transfer-Encoding: chunked"):
+            with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as sock:
+                sock.sendall(line + b" HTTP/1.1\r\nHost: relay\r\n" + framing + b"\r\n\r\n" +
+                             inner)
+                data = b""
+                while True:
+                    chunk = sock.recv(65536)  # the relay closes: no timeout expected
+                    if not chunk:
+                        break
+                    data += chunk
+            assert data.count(b"HTTP/1.1 ") == 1 and b"relay48_" not in data, (line, framing, data)
 
 
 def test_linked_beneficiary_iban():
