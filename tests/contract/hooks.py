@@ -2,8 +2,8 @@
 
 Loaded by tests/integration/test_schemathesis.py through SCHEMATHESIS_HOOKS;
 it reads what the test set up (base URL, bank secrets, seeded cases) from the
-JSON file named by RELAY48_ST_CONTEXT. Three kinds of help, none of which
-turns an invalid request into a valid one:
+JSON file named by RELAY48_ST_CONTEXT. Two kinds of help, neither of which
+turns an invalid request into a valid one, then a check and a summary:
 
 1. Credentials. The bearer keys of the parties (partner, platform, a bank,
    a police unit), from RELAY48_ST_KEY_*. Bank webhooks are signed the
@@ -27,7 +27,10 @@ turns an invalid request into a valid one:
    views are exercised with fuzzed text in every other field. A component
    generated negative is never touched.
 
-3. A summary: a CLI event handler counts, per operation and phase, the
+3. A check, proto_schema_conformance: every JSON answer against its JSON
+   Schema in proto/schemas (openapi.yaml leaves some out).
+
+4. A summary: a CLI event handler counts, per operation and phase, the
    cases checked, positive and negative, the status codes, ignored_auth's
    probes and every failure, and writes them to RELAY48_ST_SUMMARY.
 """
@@ -39,6 +42,7 @@ import itertools
 import json
 import os
 import re
+import sys
 import threading
 import time
 import urllib.parse
@@ -53,14 +57,28 @@ from schemathesis.engine import events
 with open(os.environ["RELAY48_ST_CONTEXT"], encoding="utf-8") as _f:
     CTX = json.load(_f)
 
+# tests/lib/contract.py: proto/schemas and check_proto.py's validator.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import contract  # noqa: E402
+
 BASE = CTX["base"]
 
 # ---- 1. credentials ---------------------------------------------------------
 
 WEBHOOK_ID = re.compile(r"[!-\-/-~]{1,100}")
 WEBHOOK_TS = re.compile(r"[0-9]{1,18}")
+# Ids and idempotency keys made here are unique to this process (shards run
+# side by side, and a relay remembers webhook ids across runs).
+_RUN = os.urandom(4).hex()
+_OURS = re.compile(r"^st[0-9a-f]{8}-[0-9]+-")
 _ids = itertools.count(1)
 _ids_lock = threading.Lock()
+
+
+def _unique(value, limit):
+    with _ids_lock:
+        n = next(_ids)
+    return f"st{_RUN}-{n}-{_OURS.sub('', value)}"[:limit]
 
 
 def _bank_key(bic):
@@ -92,9 +110,7 @@ class WebhookSigner(requests.auth.AuthBase):
         msg_id = _header(r, "webhook-id")
         ts = _header(r, "webhook-timestamp")
         if msg_id is not None and WEBHOOK_ID.fullmatch(msg_id):
-            with _ids_lock:
-                n = next(_ids)
-            msg_id = f"st{n}-{msg_id}"[:100]
+            msg_id = _unique(msg_id, 100)
             r.headers["webhook-id"] = msg_id
         if ts is not None and WEBHOOK_TS.fullmatch(ts):
             ts = str(int(time.time()))
@@ -403,9 +419,7 @@ def relay48_plausible(context, case):
             key = (case.headers or {}).get("Idempotency-Key")
             if isinstance(key, str) and _positive(case, ParameterLocation.HEADER):
                 # generated keys repeat ("0"), which makes most reports 409s
-                with _ids_lock:
-                    n = next(_ids)
-                case.headers["Idempotency-Key"] = f"k{n}-{key}"[:128]
+                case.headers["Idempotency-Key"] = _unique(key, 128)
             body = case.body
             if isinstance(body, dict) and isinstance(body.get("declarations"), list):
                 for decl in body["declarations"]:
@@ -417,7 +431,56 @@ def relay48_plausible(context, case):
     return fixed()
 
 
-# ---- 3. summary ---------------------------------------------------------------
+# ---- 3. the answers against proto/schemas -------------------------------------
+
+# openapi.yaml copies some schemas and leaves others out ("not copied here":
+# case views and lists, the webhook's answers), so response_schema_conformance
+# cannot see them all. This check validates every JSON answer against its
+# JSON Schema in proto/schemas, the contract's source of truth.
+_ANSWERS = {
+    ("createReport", 201): "report_created_response.json",
+    ("createReport", 200): "report_created_response.json",
+    ("acknowledgeCase", 201): "ack_response.json",
+    ("acknowledgeCase", 200): "ack_response.json",
+    ("getCase", 200): "case_view.json",
+    ("listCases", 200): "case_list.json",
+    ("declareCardFrauds", 201): "perceval_response.json",
+    ("declareCardFrauds", 200): "perceval_response.json",
+    ("getHealthz", 200): "health.json",
+    ("getReadyz", 200): "ready.json",
+}
+
+
+@schemathesis.check
+def proto_schema_conformance(ctx, response, case):
+    """A JSON answer validates against its proto/schemas JSON Schema; every
+    problem+json against problem.json."""
+    ctype = (response.headers.get("content-type") or [""])[0].split(";")[0].strip()
+    op = case.operation.definition.raw.get("operationId")
+    if ctype == "application/problem+json":
+        schema = "problem.json"
+    elif ctype != "application/json":
+        return None
+    elif op == "receiveBankWebhook" and response.status_code == 201:
+        kind = case.body.get("type") if isinstance(case.body, dict) else None
+        schema = "report_created_response.json" if kind == "fraud_report.created" \
+            else "ack_response.json"
+    else:
+        schema = _ANSWERS.get((op, response.status_code))
+        if schema is None:
+            raise AssertionError(f"no JSON answer is documented for {op} "
+                                 f"{response.status_code}")
+    try:
+        value = response.json()
+    except ValueError:
+        raise AssertionError(f"{ctype} answer that is not JSON") from None
+    errs = contract.errors(value, schema)
+    if errs:
+        raise AssertionError(f"answer violates proto/schemas/{schema}: " + "; ".join(errs[:5]))
+    return None
+
+
+# ---- 4. summary ---------------------------------------------------------------
 
 
 @cli.handler()

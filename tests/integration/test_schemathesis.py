@@ -4,7 +4,9 @@ a fresh database, every operation, RELAY48_ST_EXAMPLES (1000) fuzzed cases
 each plus the schema's examples and the coverage phase, with the checks
 not_a_server_error, status_code_conformance, response_schema_conformance,
 content_type_conformance, response_headers_conformance,
-negative_data_rejection and ignored_auth. The figure is 0 failures.
+negative_data_rejection, ignored_auth, and proto_schema_conformance (every
+JSON answer against its JSON Schema in proto/schemas, tests/contract/hooks.py).
+The figure is 0 failures.
 
 Keys for each party come from `relay48 key create`, two banks from `relay48
 bank add` (their webhook secrets sign the fuzzed webhooks), and a few cases
@@ -46,7 +48,8 @@ EXAMPLES = int(os.environ.get("RELAY48_ST_EXAMPLES", "1000"))
 SHARDS = max(1, int(os.environ.get("RELAY48_ST_SHARDS", "2")))
 CHECKS = ["not_a_server_error", "status_code_conformance", "response_schema_conformance",
           "content_type_conformance", "response_headers_conformance",
-          "negative_data_rejection", "ignored_auth"]
+          "negative_data_rejection", "ignored_auth",
+          "proto_schema_conformance"]  # tests/contract/hooks.py: answers against proto/schemas
 MASTER = "5c" * 32
 # Operations by the time their generation takes (declareCardFrauds and
 # createReport cost the most), dealt so that shards end together.
