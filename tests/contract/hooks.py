@@ -15,17 +15,19 @@ turns an invalid request into a valid one, then a check and a summary:
    sent as generated. The web form's anti-forgery token is fetched from
    GET / and put in place of a generated one that fits its schema.
    ignored_auth's probes are sent without these (schemathesis derives them
-   without auth), so they show that an unsigned or badly signed webhook is
-   refused.
+   without auth), so they show that a call without a key or with a wrong
+   one, and an unsigned or badly signed webhook, are refused.
 
 2. Plausible values in positive cases. A schema cannot say "within the last
    396 days" or "ISO 7064 check digits", so random valid-by-schema reports
-   would all stop at 422. In most positive cases the hooks replace times,
-   IBANs, amounts and card numbers by values that satisfy both the schema
-   and the relay's rules, and case references and webhook BICs by ones that
-   exist, so that the commit path (201), the acknowledgements and the case
-   views are exercised with fuzzed text in every other field. A component
-   generated negative is never touched.
+   would all stop at 422. In about nine positive cases in ten the hooks
+   replace times, IBANs, amounts, card numbers and the web form's checked
+   fields by values that satisfy both the schema and the relay's rules
+   (adding the form's fields a report needs: they are declared), case
+   references and webhook BICs by ones that exist, and a report's
+   Idempotency-Key by a unique one, so that the commits (201, 303), the
+   acknowledgements and the case views are exercised with fuzzed text in
+   every other field. A component generated negative is never touched.
 
 3. A check, proto_schema_conformance: every JSON answer against its JSON
    Schema in proto/schemas (openapi.yaml leaves some out).
