@@ -1,4 +1,5 @@
-# Test registration. Labels: unit, mock, integration, browser, fault, fuzz.
+# Test registration. Labels: unit, mock, integration, browser, fault, fuzz,
+# contract (one integration test, also under its own label).
 # Each kind is found by file name so that adding a test is adding a file.
 
 find_program(PYTHON3 python3 REQUIRED)
@@ -49,3 +50,9 @@ endif()
 # The wire contract's schemas and examples agree (stdlib Python).
 add_test(NAME unit/check_proto COMMAND ${PYTHON3} ${PROJECT_SOURCE_DIR}/tests/unit/check_proto.py)
 set_tests_properties(unit/check_proto PROPERTIES LABELS unit TIMEOUT 60)
+
+# Contract fuzzing (schemathesis against proto/openapi.yaml) is an integration
+# test that can also be run alone: ctest -L contract.
+if(TEST integration/test_schemathesis)
+  set_tests_properties(integration/test_schemathesis PROPERTIES LABELS "integration;contract")
+endif()

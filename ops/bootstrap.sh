@@ -8,12 +8,13 @@ set -euo pipefail
 # libclang-rt-14-dev: libFuzzer and clang's sanitizer runtimes (tests/fuzz/);
 # clang only recommends it, and recommends are not installed here.
 # llvm-14: llvm-symbolizer, so that sanitizer stacks name their functions.
+# python3-venv: the contract fuzzing test makes a venv for schemathesis (PyPI).
 packages=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev llvm-14
   libevent-dev libpq-dev librdkafka-dev libcurl4-openssl-dev libjansson-dev libssl-dev libcmocka-dev
   postgresql postgresql-contrib kcat
   default-jre-headless maven
-  python3 curl ca-certificates openssl docker-compose
+  python3 python3-venv curl ca-certificates openssl docker-compose
   chromium nodejs
 )
 # Browser tests (tests/browser/): Debian's Chromium, driven by playwright-core

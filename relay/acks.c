@@ -16,6 +16,7 @@
 #include "db.h"
 #include "http.h"
 #include "ids.h"
+#include "jsontree.h"
 #include "keys.h"
 #include "log.h"
 #include "metrics.h"
@@ -97,11 +98,10 @@ static void parse_amount(json_t *amount, struct ack_request *out, json_t *errors
     json_object_foreach(amount, k, v)
     {
         if (strcmp(k, "value") != 0 && strcmp(k, "currency") != 0) {
-            json_t *e = json_pack("{s:s, s:s}", "pointer", "/amount", "code", "unknown_field");
-            char ptr[96];
-            snprintf(ptr, sizeof(ptr), "/amount/%.80s", k);
-            json_object_set_new(e, "pointer", json_string(ptr));
-            json_array_append_new(errors, e);
+            char member[402], ptr[410];
+            jsontree_member_pointer(k, member, sizeof(member));
+            snprintf(ptr, sizeof(ptr), "/amount%s", member);
+            field_error(errors, ptr, "unknown_field");
         }
     }
     json_t *value = json_object_get(amount, "value");
@@ -205,8 +205,8 @@ int acks_parse(const char *body, size_t len, struct ack_request *out, json_t *er
     {
         if (strcmp(k, "status") && strcmp(k, "amount") && strcmp(k, "note") &&
             strcmp(k, "party_ref")) {
-            char ptr[96];
-            snprintf(ptr, sizeof(ptr), "/%.80s", k);
+            char ptr[402];
+            jsontree_member_pointer(k, ptr, sizeof(ptr));
             field_error(errors, ptr, "unknown_field");
         }
     }

@@ -565,10 +565,23 @@ void cases_api_handle_one(struct evhttp_request *req, const struct http_match *m
     }
 }
 
-static void bad_parameter(struct evhttp_request *req, const char *name, const char *code)
+/* A field error naming the parameter when the name can be written back as
+ * the contract says (1 to 64 visible ASCII characters); without `parameter`
+ * otherwise (an empty, unprintable or longer name, or no name=value pairs),
+ * with `detail` saying why. */
+static void bad_parameter(struct evhttp_request *req, const char *name, const char *code,
+                          const char *detail)
 {
     json_t *pb = problem_new(PROBLEM_INVALID_REQUEST, "a query parameter is invalid");
-    json_t *e = json_pack("{s:s, s:s}", "parameter", name, "code", code);
+    json_t *e = json_pack("{s:s}", "code", code);
+    size_t n = name ? strlen(name) : 0;
+    int printable = n >= 1 && n <= 64;
+    for (size_t i = 0; printable && i < n; i++)
+        printable = name[i] >= 0x21 && name[i] <= 0x7e;
+    if (printable)
+        json_object_set_new(e, "parameter", json_string(name));
+    if (detail)
+        json_object_set_new(e, "detail", json_string(detail));
     json_object_set_new(pb, "errors", json_pack("[o]", e));
     count("invalid");
     problem_send(req, pb, 0);
@@ -584,7 +597,7 @@ void cases_api_handle_list(struct evhttp_request *req, const struct http_match *
     struct evkeyvalq q;
     TAILQ_INIT(&q);
     if (query && evhttp_parse_query_str(query, &q) != 0) {
-        bad_parameter(req, "", "invalid_format");
+        bad_parameter(req, NULL, "invalid_format", "The query string is not name=value pairs.");
         return;
     }
     const char *state = evhttp_find_header(&q, "state");
@@ -632,10 +645,11 @@ void cases_api_handle_list(struct evhttp_request *req, const struct http_match *
         {
             if (strcmp(kv->key, "state") && strcmp(kv->key, "order") && strcmp(kv->key, "limit") &&
                 strcmp(kv->key, "cursor")) {
-                char name[65];
-                snprintf(name, sizeof(name), "%.64s", kv->key);
+                char name[66];
+                snprintf(name, sizeof(name), "%.65s", kv->key);
                 evhttp_clear_headers(&q);
-                bad_parameter(req, name, code);
+                bad_parameter(req, name, code,
+                              "Not a parameter of this operation (state, order, limit, cursor).");
                 return;
             }
         }
@@ -644,7 +658,7 @@ void cases_api_handle_list(struct evhttp_request *req, const struct http_match *
         char name[16];
         snprintf(name, sizeof(name), "%s", bad);
         evhttp_clear_headers(&q);
-        bad_parameter(req, name, code);
+        bad_parameter(req, name, code, NULL);
         return;
     }
     struct read *rd = calloc(1, sizeof(*rd));

@@ -82,10 +82,17 @@ int http_path_match(const char *pattern, const char *path, struct http_match *m)
         if (*p == '*') {
             const char *end = strchr(s, '/');
             size_t n = end ? (size_t)(end - s) : strlen(s);
-            if (n == 0 || n >= sizeof(m->param[0]) || m->nparams == HTTP_MAX_PARAMS)
+            if (n == 0 || m->nparams == HTTP_MAX_PARAMS)
                 return 0;
-            memcpy(m->param[m->nparams], s, n);
-            m->param[m->nparams][n] = '\0';
+            if (n >= sizeof(m->param[0])) {
+                /* Longer than any value a route takes: still this route, so
+                 * that it answers in its own way (a page for a page), with an
+                 * empty segment, which every handler refuses. */
+                m->param[m->nparams][0] = '\0';
+            } else {
+                memcpy(m->param[m->nparams], s, n);
+                m->param[m->nparams][n] = '\0';
+            }
             m->nparams++;
             s += n;
             p++;
@@ -125,6 +132,10 @@ static const char *method_name(enum evhttp_cmd_type m)
         return "OPTIONS";
     case EVHTTP_REQ_PATCH:
         return "PATCH";
+    case EVHTTP_REQ_TRACE:
+        return "TRACE";
+    case EVHTTP_REQ_CONNECT:
+        return "CONNECT";
     default:
         return "OTHER";
     }
@@ -174,21 +185,66 @@ static void dispatch(struct evhttp_request *req, void *arg)
         evhttp_request_set_on_complete_cb(req, on_complete, a);
     }
 
-    int path_matched = 0;
+    int allowed = 0;
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    if ((method == EVHTTP_REQ_HEAD || method == EVHTTP_REQ_TRACE) &&
+        (evhttp_find_header(in, "Content-Length") || evhttp_find_header(in, "Transfer-Encoding"))) {
+        /* libevent reads no body for HEAD and TRACE: content sent with one
+         * would be read as the next request on the connection (a desync a
+         * proxy in front could be abused with). Close after the reply. */
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+    }
+    if (method == EVHTTP_REQ_CONNECT) {
+        /* Its target is a host:port, no resource of ours: nothing allowed. */
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "");
+        problem_reply(req, PROBLEM_METHOD_NOT_ALLOWED, NULL, 0);
+        return;
+    }
     for (size_t i = 0; i < s->nroutes; i++) {
         if (!http_path_match(s->routes[i].pattern, path, &m))
             continue;
-        path_matched = 1;
+        allowed |= s->routes[i].methods;
         if ((int)method & s->routes[i].methods) {
             s->routes[i].handler(req, &m, s->routes[i].arg);
             return;
         }
     }
-    if (path_matched)
+    if (allowed) {
+        /* RFC 9110 15.5.6: a 405 lists the methods the resource has. */
+        char allow[64];
+        http_allow_value(allowed, allow, sizeof(allow));
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
         problem_reply(req, PROBLEM_METHOD_NOT_ALLOWED, NULL, 0);
-    else
+    } else {
         problem_reply(req, PROBLEM_NOT_FOUND, NULL, 0);
+    }
+}
+
+void http_allow_value(int methods, char *out, size_t size)
+{
+    static const struct {
+        int bit;
+        const char *name;
+    } order[] = {
+        {EVHTTP_REQ_GET, "GET"},     {EVHTTP_REQ_HEAD, "HEAD"},     {EVHTTP_REQ_POST, "POST"},
+        {EVHTTP_REQ_PUT, "PUT"},     {EVHTTP_REQ_DELETE, "DELETE"}, {EVHTTP_REQ_OPTIONS, "OPTIONS"},
+        {EVHTTP_REQ_PATCH, "PATCH"},
+    };
+    size_t n = 0;
+    if (size == 0)
+        return;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (!(methods & order[i].bit))
+            continue;
+        int w = snprintf(out + n, size - n, "%s%s", n ? ", " : "", order[i].name);
+        if (w < 0 || (size_t)w >= size - n) {
+            out[n] = '\0'; /* whole names only */
+            return;
+        }
+        n += (size_t)w;
+    }
 }
 
 struct http_server *http_server_new(struct event_base *base, const struct http_options *opt,
@@ -213,9 +269,14 @@ struct http_server *http_server_new(struct event_base *base, const struct http_o
     evhttp_set_max_body_size(s->http, (ev_ssize_t)(opt->body_limit * 4));
     evhttp_set_max_headers_size(s->http, (ev_ssize_t)opt->header_limit);
     evhttp_set_timeout(s->http, opt->timeout_s);
+    /* Every method libevent knows reaches dispatch, which answers a 405
+     * problem+json with Allow for one a route does not take: left out here,
+     * evhttp itself would answer 501 in HTML. (A method libevent 2.1 does
+     * not know, QUERY or FOO, still gets its 501 before any callback.) */
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
-                                            EVHTTP_REQ_OPTIONS);
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                            EVHTTP_REQ_CONNECT);
     evhttp_set_gencb(s->http, dispatch, s);
     s->sock = evhttp_bind_socket_with_handle(s->http, opt->addr, (ev_uint16_t)opt->port);
     if (!s->sock) {

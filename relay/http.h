@@ -53,7 +53,9 @@ void http_server_free(struct http_server *s);
 /* The port actually bound (for port 0 in tests). */
 int http_server_port(const struct http_server *s);
 
-/* Match a path against a pattern; fills m->param. 1 if it matches. Pure. */
+/* Match a path against a pattern; fills m->param. 1 if it matches. A '*'
+ * matches one non-empty segment; one of 128 bytes or more matches as ""
+ * (handlers refuse it as they refuse any bad value). Pure. */
 int http_path_match(const char *pattern, const char *path, struct http_match *m);
 
 /* Reply with a JSON body (takes ownership of body). */
@@ -65,6 +67,10 @@ void http_reply_text(struct evhttp_request *req, int status, const char *content
 /* The request body, NUL-terminated copy (caller frees), or NULL when it
  * exceeds limit (*too_large set). */
 char *http_body(struct evhttp_request *req, size_t limit, size_t *len, int *too_large);
+
+/* The Allow header's value for a set of EVHTTP_REQ_* bits ("GET, HEAD").
+ * Pure. */
+void http_allow_value(int methods, char *out, size_t size);
 
 /* Standard reason phrase for a status. */
 const char *http_reason(int status);

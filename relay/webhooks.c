@@ -80,7 +80,7 @@ static void parse_ack(json_t *data, struct webhook_event *out, json_t *errors)
         json_array_foreach(ack_errors, i, e)
         {
             const char *p = json_string_value(json_object_get(e, "pointer"));
-            char ptr[160];
+            char ptr[420]; /* "/data" + acks_parse's pointers (at most 408 bytes) */
             /* A member name that looks like a card number is not repeated. */
             snprintf(ptr, sizeof(ptr), "/data%s", p && !card_looks_like_pan(p) ? p : "");
             json_t *c = json_deep_copy(e);

@@ -193,6 +193,17 @@ def test_case_reads():
     assert s == 422 and r["errors"][0]["parameter"] == "cursor", r
     s, _, r = relay.get("/v1/cases?state=gone", auth("bnp"))
     assert s == 422, r
+    s, _, r = relay.get("/v1/cases?colour=red", auth("bnp"))
+    assert s == 422 and r["errors"] == [{"parameter": "colour", "code": "unknown_field", "detail":
+                                         r["errors"][0]["detail"]}], r
+    # names the contract cannot write back in `parameter` (1-64 visible ASCII): left out
+    s, _, r = relay.get("/v1/cases?%C3%A4=1", auth("bnp"))  # names are written back as sent
+    assert s == 422 and r["errors"][0]["parameter"] == "%C3%A4", r
+    for query in ("=x", "a" * 65 + "=1", "state"):
+        s, _, r = relay.get("/v1/cases?" + query, auth("bnp"))
+        assert s == 422 and "parameter" not in r["errors"][0], (query, r)
+        assert r["errors"][0]["detail"], r
+        check(r, "problem.json")
     assert f'"ref":"{big}"' in relay.log() or big in relay.log()  # access lines
 
 

@@ -5,6 +5,7 @@ number stored, published and logged nowhere."""
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 
@@ -159,10 +160,35 @@ def test_bad_requests_are_4xx_problems():
     assert pointers.get("/amount/value") == "invalid_amount", r
     s, _, r = post(transfer(), {"Idempotency-Key": "x" * 129})
     assert s == 422, r
-    s, _, r = relay.request("GET", "/v1/reports")
-    assert s == 405, r
+    s, h, r = relay.request("GET", "/v1/reports")
+    assert s == 405 and h.get("allow") == "POST", (s, h, r)
+    # methods libevent knows but no route takes: a 405 problem, not evhttp's 501 page
+    for method in ("TRACE", "PUT", "DELETE", "OPTIONS", "PATCH"):
+        s, h, r = relay.request(method, "/v1/reports")
+        assert s == 405 and h.get("allow") == "POST", (method, s, h, r)
+        assert h["content-type"] == "application/problem+json" and r["code"] == "method_not_allowed"
+    s, h, r = relay.request("TRACE", "/v1/cases/R48-0000-0000-0000")
+    assert s == 405 and h.get("allow") == "GET, HEAD", (s, h, r)
     assert sql("SELECT count(*) FROM cases WHERE details->'victim'->>'name' = 'nobody'") == "0"
     cases += 1
+
+
+def test_no_request_hides_in_a_head_or_trace_body():
+    """libevent reads no body for HEAD and TRACE: one sent anyway must not be
+    read as a second request on the connection (the relay closes it)."""
+    inner = b"GET /metrics HTTP/1.1\r\nHost: relay\r\n\r\n"
+    for line in (b"HEAD /healthz", b"TRACE /healthz", b"HEAD /v1/cases/R48-0000-0000-0000"):
+        for framing in (b"Content-Length: %d" % len(inner), b"Transfer-Encoding: chunked"):
+            with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as sock:
+                sock.sendall(line + b" HTTP/1.1\r\nHost: relay\r\n" + framing + b"\r\n\r\n" +
+                             inner)
+                data = b""
+                while True:
+                    chunk = sock.recv(65536)  # the relay closes: no timeout expected
+                    if not chunk:
+                        break
+                    data += chunk
+            assert data.count(b"HTTP/1.1 ") == 1 and b"relay48_" not in data, (line, framing, data)
 
 
 def test_linked_beneficiary_iban():
@@ -234,8 +260,11 @@ def test_concurrent_reports_batched_together():
 
 def test_full_card_number_appears_nowhere():
     pan = luhn_pan("497010")
-    s, _, r = post(card(pan=pan))
+    s, _, r = post(card(pan=pan, victim={"name": "Jean Dupont"}))
     assert s == 201, r
+    check(r, "report_created_response.json")
+    # no BIN table entry, no issuer_bic, no postal code
+    assert {"unknown_issuer_bank", "national_queue"} <= set(r["flags"]), r
     ref = r["ref"]
     assert sql(f"SELECT card_bin || ' ' || card_last4 FROM cases WHERE ref = '{ref}'") == \
         f"{pan[:6]} {pan[-4:]}"

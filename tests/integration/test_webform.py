@@ -200,7 +200,8 @@ def test_submit_transfer_and_case_page():
 
     # wrong, missing or malformed token: the same plain 404
     for path in (f"/case/{ref}?t={'A' * 43}", f"/case/{ref}", f"/case/{ref}?t=short",
-                 f"/case/R48-0000-0000-0000?t={token}", "/case/nope?t=x"):
+                 f"/case/R48-0000-0000-0000?t={token}", "/case/nope?t=x",
+                 f"/case/{'%C3%A0' * 40}?t={token}"):  # a segment longer than any ref
         status, h, page = request("GET", path)
         assert status == 404, (path, status)
         assert h["content-type"] == "text/html; charset=utf-8"

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include <jansson.h>
@@ -156,6 +157,33 @@ static void test_parse_errors(void **state)
     snprintf(ref, sizeof(ref), "{\"status\":\"received\",\"party_ref\":\"%065d\"}", 0);
     assert_int_equal(parse(ref, &r, &errors), -1);
     expect_error(errors, "/party_ref", "too_long");
+    json_decref(errors);
+
+    /* unknown members: pointers escaped as RFC 6901 says; a name that looks
+     * like a card number, or too long to repeat, points at its object */
+    assert_int_equal(parse("{\"status\":\"received\",\"a~b/c\":1,\"4970101234567893\":1,"
+                           "\"amount\":{\"value\":\"1.00\",\"currency\":\"EUR\",\"~\":1,"
+                           "\"4970 1012 3456 7893\":2}}",
+                           &r, &errors),
+                     -1);
+    expect_error(errors, "/a~0b~1c", "unknown_field");
+    expect_error(errors, "", "unknown_field");
+    expect_error(errors, "/amount/~0", "unknown_field");
+    expect_error(errors, "/amount", "unknown_field");
+    char *dump = json_dumps(errors, 0);
+    assert_null(strstr(dump, "4970"));
+    free(dump);
+    json_decref(errors);
+
+    /* a long name with multi-byte characters is never cut inside one */
+    char longname[1024];
+    strcpy(longname, "{\"status\":\"received\",\"x");
+    for (int i = 0; i < 45; i++)
+        strcat(longname, "\xc3\xa9"); /* 90 bytes of é */
+    strcat(longname, "\":1}");
+    assert_int_equal(parse(longname, &r, &errors), -1);
+    assert_int_equal(json_array_size(errors), 1);
+    assert_non_null(json_string_value(json_object_get(json_array_get(errors, 0), "pointer")));
     json_decref(errors);
 }
 
