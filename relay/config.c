@@ -17,9 +17,15 @@ static const struct config_entry table[] = {
     {"http.body_limit", CONFIG_INT, OFF(http_body_limit), "65536", 1024, 8388608, 0,
      "largest request body accepted, bytes (413 beyond)"},
     {"http.header_limit", CONFIG_INT, OFF(http_header_limit), "16384", 1024, 1048576, 0,
-     "largest request header block, bytes"},
+     "largest request head (line and headers), bytes: 431 beyond; evhttp closes past twice it"},
     {"http.timeout", CONFIG_INT, OFF(http_timeout), "30", 1, 600, 0,
-     "seconds a client has to send a request or read its answer"},
+     "seconds a connection may stay silent while sending a request or reading its answer"},
+    {"http.max_connections", CONFIG_INT, OFF(http_max_connections), "8192", 16, 1000000, 0,
+     "client connections open at once; beyond, the one waiting the longest for its request is "
+     "closed, or 503 when every one is in a handler (RLIMIT_NOFILE is raised to fit)"},
+    {"http.request_timeout", CONFIG_INT, OFF(http_request_timeout), "20", 1, 600, 0,
+     "seconds a connection has to send a whole request (line, headers, body) after it opened or "
+     "after its previous answer; slower or idle connections are closed"},
     {"database.url", CONFIG_STRING, OFF(database_url),
      "postgresql://relay48@127.0.0.1:55432/relay48", 1, 4096, 0, "libpq connection URL"},
     {"database.retry_max_ms", CONFIG_INT, OFF(database_retry_max_ms), "1000", 50, 60000, 1,
