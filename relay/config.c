@@ -26,6 +26,12 @@ static const struct config_entry table[] = {
     {"http.request_timeout", CONFIG_INT, OFF(http_request_timeout), "20", 1, 600, 0,
      "seconds a connection has to send a whole request (line, headers, body) after it opened or "
      "after its previous answer; slower or idle connections are closed"},
+    {"api.rate_per_minute", CONFIG_INT, OFF(api_rate_per_minute), "600", 1, 1000000, 1,
+     "authenticated API requests per key and minute (token bucket refill); beyond, 429"},
+    {"api.rate_burst", CONFIG_INT, OFF(api_rate_burst), "60", 1, 100000, 1,
+     "authenticated API requests a key may send at once (token bucket size)"},
+    {"api.rate_slots", CONFIG_INT, OFF(api_rate_slots), "4096", 16, 1048576, 0,
+     "API keys the rate limit remembers (bounded memory)"},
     {"database.url", CONFIG_STRING, OFF(database_url),
      "postgresql://relay48@127.0.0.1:55432/relay48", 1, 4096, 0, "libpq connection URL"},
     {"database.retry_max_ms", CONFIG_INT, OFF(database_retry_max_ms), "1000", 50, 60000, 1,

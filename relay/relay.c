@@ -360,7 +360,7 @@ int relay_serve(struct config *cfg, const char *cfg_path)
     }
     r.keys = keys_cache_new(r.base, r.ref_db, (int)cfg->keys_refresh_ms);
     r.bankdir = bankdir_new(r.base, r.ref_db, (int)cfg->directory_refresh_ms);
-    if (!r.keys || !r.bankdir) {
+    if (!r.keys || !r.bankdir || keys_cache_set_rate(r.keys, cfg) != 0) {
         log_error("relay.start_failed", "out of memory");
         goto done;
     }
