@@ -820,18 +820,9 @@ void acks_handle(struct evhttp_request *req, const struct http_match *m, void *a
         return;
     }
     struct keys_party party;
-    const char *auth = evhttp_find_header(hdr, "Authorization");
-    if (!keys_cache_loaded(a->keys)) { /* just after a start: not a 401 */
-        count("not_ready");
-        problem_reply(req, PROBLEM_NOT_READY, "starting: the API keys are not loaded yet",
-                      (int)a->cfg->retry_after_s);
-        return;
-    }
-    if (!auth || keys_cache_lookup(a->keys, auth, &party) != 0) {
-        count("unauthorized");
-        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
-                          "Bearer realm=\"relay48\"");
-        problem_reply(req, PROBLEM_UNAUTHORIZED, NULL, 0);
+    int st = keys_cache_authorise(a->keys, req, &party);
+    if (st != 0) {
+        count(st == 429 ? "rate_limited" : st == 503 ? "not_ready" : "unauthorized");
         return;
     }
     if (strncmp(party.role, "bank:", 5) != 0 && strncmp(party.role, "police:", 7) != 0) {

@@ -504,17 +504,9 @@ static void on_list(PGresult *res, void *arg)
 /* Authenticated bank or police party, or an answer already sent. */
 static int authorise(struct cases_api *c, struct evhttp_request *req, struct keys_party *party)
 {
-    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    if (!keys_cache_loaded(c->keys)) { /* just after a start: not a 401 */
-        problem_reply(req, PROBLEM_NOT_READY, "starting: the API keys are not loaded yet",
-                      (int)c->cfg->retry_after_s);
-        return -1;
-    }
-    if (!auth || keys_cache_lookup(c->keys, auth, party) != 0) {
-        count("unauthorized");
-        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
-                          "Bearer realm=\"relay48\"");
-        problem_reply(req, PROBLEM_UNAUTHORIZED, NULL, 0);
+    int st = keys_cache_authorise(c->keys, req, party);
+    if (st != 0) {
+        count(st == 429 ? "rate_limited" : st == 503 ? "not_ready" : "unauthorized");
         return -1;
     }
     if (strncmp(party->role, "bank:", 5) != 0 && !is_police(party)) {

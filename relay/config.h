@@ -27,6 +27,10 @@ struct config {
     int64_t http_body_limit;   /* bytes */
     int64_t http_header_limit; /* bytes of all request headers */
     int64_t http_timeout;      /* seconds, read/write of one request */
+    int64_t http_max_connections;
+    int64_t http_request_timeout; /* seconds to send a whole request */
+    /* authenticated API requests, per key */
+    int64_t api_rate_per_minute, api_rate_burst, api_rate_slots;
     char *database_url;
     int64_t database_retry_max_ms; /* reconnect backoff ceiling */
     int64_t probe_interval_ms;     /* readiness probes of PostgreSQL and Kafka */

@@ -1412,7 +1412,11 @@ int connector_run(struct config *cfg, const char *cfg_path, enum connector_role 
                               .port = port,
                               .body_limit = 1024,
                               .header_limit = (size_t)cfg->http_header_limit,
-                              .timeout_s = (int)cfg->http_timeout};
+                              .timeout_s = (int)cfg->http_timeout,
+                              /* operators' endpoints only: a small cap */
+                              .max_connections = 256,
+                              .request_timeout_ms = (int)cfg->http_request_timeout * 1000,
+                              .retry_after_s = (int)cfg->retry_after_s};
     c.http = http_server_new(c.base, &ho, routes, RELAY_ARRAY_LEN(routes), err, sizeof(err));
     if (!c.http) {
         log_error("connector.start_failed", "http: %s", err);

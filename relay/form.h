@@ -59,7 +59,11 @@ const char *form_error_name(enum form_error e);
  * Parse body (len bytes, not necessarily NUL-terminated). On FORM_OK *out
  * holds the pairs (caller calls form_free). On error *out is empty (and
  * form_free is harmless). A pair with an empty name ("=x") is refused as
- * FORM_NAME_TOO_LONG; an empty pair ("a=1&&b=2") is skipped.
+ * FORM_NAME_TOO_LONG; an empty pair ("a=1&&b=2") is skipped. The first
+ * pair, in body order, that breaks a rule decides the error; within a pair:
+ * one pair too many, then the name (bad escape or NUL, whichever comes
+ * first, then empty or too long), then the value (likewise, then too long),
+ * then UTF-8 of either.
  */
 RELAY_MUSTCHECK enum form_error form_parse(const char *body, size_t len, struct form *out);
 

@@ -35,12 +35,30 @@ struct http_route {
     void *arg;
 };
 
+/*
+ * Connections (docs/reliability.md, "Connection abuse"). A connection waits
+ * from its accept, or from its previous answer, until its next request is
+ * whole (line, headers, body); then a handler has it until the answer is
+ * written. Waiting connections are the ones an idle or slow client holds:
+ * - one that waits longer than request_timeout_ms is closed, whatever it
+ *   trickles in meanwhile (evhttp's own timeout_s restarts at every byte);
+ * - past max_connections, a new connection closes the one waiting the
+ *   longest; when none waits (every other one is in a handler) the new one
+ *   is answered 503 too_many_connections, then closed, and beyond an eighth
+ *   more it is closed at once.
+ * Request heads over header_limit bytes are answered 431 headers_too_large;
+ * evhttp itself stops reading at twice that (its own 413, then close), so a
+ * connection never buffers more.
+ */
 struct http_options {
     const char *addr;
     int port;
-    size_t body_limit;   /* handlers answer 413 past it */
-    size_t header_limit; /* evhttp closes past it */
-    int timeout_s;
+    size_t body_limit;      /* handlers answer 413 past it */
+    size_t header_limit;    /* 431 past it; evhttp closes past twice it */
+    int timeout_s;          /* evhttp's read/write inactivity timeout */
+    size_t max_connections; /* 0: no cap */
+    int request_timeout_ms; /* 0: none */
+    int retry_after_s;      /* of the 503 too_many_connections */
 };
 
 /* Bind and listen. routes must outlive the server. */
@@ -52,6 +70,19 @@ void http_server_stop_accepting(struct http_server *s);
 void http_server_free(struct http_server *s);
 /* The port actually bound (for port 0 in tests). */
 int http_server_port(const struct http_server *s);
+/* Client connections open now (the relay48_http_connections gauge). */
+size_t http_server_connections(const struct http_server *s);
+
+/* What a new connection gets when `open` connections (itself included) are
+ * open under a cap of `max` and `waiting` of the others wait for a request.
+ * Pure. */
+enum http_cap_action {
+    HTTP_CAP_ACCEPT = 0, /* under the cap */
+    HTTP_CAP_EVICT,      /* close the connection waiting the longest */
+    HTTP_CAP_REFUSE,     /* answer its request 503, then close */
+    HTTP_CAP_DROP,       /* close it at once */
+};
+enum http_cap_action http_cap_decide(size_t open, size_t max, size_t waiting);
 
 /* Match a path against a pattern; fills m->param. 1 if it matches. A '*'
  * matches one non-empty segment; one of 128 bytes or more matches as ""

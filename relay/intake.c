@@ -508,20 +508,9 @@ void intake_handle_reports(struct evhttp_request *req, const struct http_match *
     }
 
     struct keys_party party;
-    const char *auth = evhttp_find_header(hdr, "Authorization");
-    if (!keys_cache_loaded(in->keys)) {
-        /* Just after a start no key is known yet: a 401 would tell a partner
-         * its valid key is wrong, and it would not send the report again. */
-        count("not_ready");
-        problem_reply(req, PROBLEM_NOT_READY, "starting: the API keys are not loaded yet",
-                      (int)in->cfg->retry_after_s);
-        return;
-    }
-    if (!auth || keys_cache_lookup(in->keys, auth, &party) != 0) {
-        count("unauthorized");
-        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
-                          "Bearer realm=\"relay48\"");
-        problem_reply(req, PROBLEM_UNAUTHORIZED, NULL, 0);
+    int st = keys_cache_authorise(in->keys, req, &party);
+    if (st != 0) {
+        count(st == 429 ? "rate_limited" : st == 503 ? "not_ready" : "unauthorized");
         return;
     }
     if (strncmp(party.role, "police:", 7) == 0) {

@@ -2,6 +2,7 @@
 #include "keys.h"
 
 #include <event2/event.h>
+#include <event2/http.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -10,11 +11,16 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "db.h"
 #include "hex.h"
+#include "http.h"
 #include "iban.h"
 #include "log.h"
+#include "metrics.h"
 #include "postal.h"
+#include "problem.h"
+#include "ratelimit.h"
 #include "reload.h"
 
 /* Crockford's base32 in lower case: no i, l, o, u. */
@@ -269,6 +275,9 @@ struct keys_cache {
     /* Called after each load attempt; only `relay48 key verify` sets it. */
     void (*on_load)(struct keys_cache *c, void *arg);
     void *on_load_arg;
+    /* Per-key rate limit (keys_cache_set_rate); NULL: none. */
+    struct ratelimit *rl;
+    const struct config *cfg;
 };
 
 static const char keys_load_sql[] =
@@ -400,6 +409,53 @@ done:
     return rc;
 }
 
+int keys_cache_set_rate(struct keys_cache *c, const struct config *cfg)
+{
+    uint64_t seed = 0;
+    if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
+        return -1;
+    struct ratelimit *rl = ratelimit_new((size_t)cfg->api_rate_slots, seed);
+    if (!rl)
+        return -1;
+    ratelimit_free(c->rl);
+    c->rl = rl;
+    c->cfg = cfg;
+    metrics_describe("relay48_api_rate_limited_total", METRIC_COUNTER,
+                     "Authenticated API requests refused 429 by the per-key rate limit.");
+    return 0;
+}
+
+int keys_cache_authorise(struct keys_cache *c, struct evhttp_request *req, struct keys_party *out)
+{
+    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    if (!keys_cache_loaded(c)) {
+        /* Just after a start no key is known yet: a 401 would tell a partner
+         * its valid key is wrong, and it would not send the report again. */
+        problem_reply(req, PROBLEM_NOT_READY, "starting: the API keys are not loaded yet",
+                      c->cfg ? (int)c->cfg->retry_after_s : 2);
+        return 503;
+    }
+    if (!auth || keys_cache_lookup(c, auth, out) != 0) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                          "Bearer realm=\"relay48\"");
+        problem_reply(req, PROBLEM_UNAUTHORIZED, NULL, 0);
+        return 401;
+    }
+    if (!c->rl)
+        return 0;
+    unsigned char key[RATELIMIT_KEY_BYTES];
+    int64_t retry = 1;
+    ratelimit_key_name(out->id, key);
+    if (ratelimit_take(c->rl, key, http_now_us() / 1000, c->cfg->api_rate_per_minute,
+                       c->cfg->api_rate_burst, &retry))
+        return 0;
+    metrics_add("relay48_api_rate_limited_total", 1);
+    problem_reply(req, PROBLEM_RATE_LIMITED,
+                  "this API key sent more than api.rate_per_minute requests a minute",
+                  retry > 3600 ? 3600 : (int)retry);
+    return 429;
+}
+
 int keys_cache_loaded(const struct keys_cache *c)
 {
     return c && reload_loaded(c->reload);
@@ -418,6 +474,7 @@ void keys_cache_free(struct keys_cache *c)
     if (c->table)
         OPENSSL_cleanse(c->table, c->n * sizeof(*c->table));
     free(c->table);
+    ratelimit_free(c->rl);
     free(c);
 }
 

@@ -154,6 +154,31 @@ struct keys_cache *keys_cache_new(struct event_base *base, struct db *db, int re
 int keys_cache_lookup(struct keys_cache *c, const char *authorization_header,
                       struct keys_party *out) RELAY_MUSTCHECK;
 
+struct config;
+struct evhttp_request;
+
+/*
+ * Rate-limit the authenticated API per key: a token bucket per key id
+ * (ratelimit.h) of cfg's api.rate_slots buckets, refilled at
+ * api.rate_per_minute up to api.rate_burst, both read at each request so
+ * that SIGHUP applies them at once. cfg must outlive the cache. -1 when out
+ * of memory. Without this call, keys_cache_authorise does not limit.
+ */
+int keys_cache_set_rate(struct keys_cache *c, const struct config *cfg) RELAY_MUSTCHECK;
+
+/*
+ * Authenticate an API request: 0 with *out filled when its Authorization
+ * header holds a valid key (keys_cache_lookup) and that key has a token
+ * left. Otherwise the answer is sent and its status returned: 401
+ * unauthorized (with WWW-Authenticate), 429 rate_limited (with
+ * Retry-After), or 503 not_ready (with Retry-After) while no load of the
+ * keys has answered yet since the start. The key is checked before its bucket is touched, so only
+ * its holder can spend its tokens; refusing costs a SHA-256 and a lookup,
+ * before any body is parsed or any statement sent.
+ */
+int keys_cache_authorise(struct keys_cache *c, struct evhttp_request *req,
+                         struct keys_party *out) RELAY_MUSTCHECK;
+
 /* 1 once a load succeeded (readiness), 0 before. */
 int keys_cache_loaded(const struct keys_cache *c);
 

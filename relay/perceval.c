@@ -624,18 +624,8 @@ void perceval_handle(struct evhttp_request *req, const struct http_match *m, voi
         return;
     }
     struct keys_party party;
-    const char *auth = evhttp_find_header(hdr, "Authorization");
-    if (!keys_cache_loaded(pv->keys)) { /* just after a start: not a 401 */
-        problem_reply(req, PROBLEM_NOT_READY, "starting: the API keys are not loaded yet",
-                      (int)pv->cfg->retry_after_s);
+    if (keys_cache_authorise(pv->keys, req, &party) != 0)
         return;
-    }
-    if (!auth || keys_cache_lookup(pv->keys, auth, &party) != 0) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
-                          "Bearer realm=\"relay48\"");
-        problem_reply(req, PROBLEM_UNAUTHORIZED, NULL, 0);
-        return;
-    }
     if (strcmp(party.role, "platform") != 0) {
         problem_reply(req, PROBLEM_FORBIDDEN, "only declaration platforms' keys send declarations",
                       0);

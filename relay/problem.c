@@ -25,6 +25,7 @@ static const struct {
     [PROBLEM_UNSUPPORTED_MEDIA_TYPE] = {"unsupported_media_type", 415,
                                         "The body must be application/json"},
     [PROBLEM_RATE_LIMITED] = {"rate_limited", 429, "Too many requests"},
+    [PROBLEM_HEADERS_TOO_LARGE] = {"headers_too_large", 431, "The request headers are too large"},
     [PROBLEM_DATABASE_UNAVAILABLE] = {"database_unavailable", 503,
                                       "The report could not be recorded; try again"},
     [PROBLEM_NOT_READY] = {"not_ready", 503, "Not ready"},

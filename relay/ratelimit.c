@@ -71,6 +71,16 @@ void ratelimit_key(int family, const unsigned char *addr, unsigned char key[RATE
     }
 }
 
+void ratelimit_key_name(const char *name, unsigned char key[RATELIMIT_KEY_BYTES])
+{
+    size_t n = strlen(name);
+    if (n > RATELIMIT_KEY_BYTES - 1)
+        n = RATELIMIT_KEY_BYTES - 1;
+    memset(key, 0, RATELIMIT_KEY_BYTES);
+    key[0] = 'n'; /* addresses' keys start with 4 or 6 */
+    memcpy(key + 1, name, n);
+}
+
 /* A keyed mix (splitmix64 over the key's words): not a MAC, but a client
  * who does not know the seed cannot aim at a slot. */
 static uint64_t mix(uint64_t x)

@@ -37,6 +37,10 @@ void ratelimit_free(struct ratelimit *rl);
  * AF_INET or AF_INET6 and addr the 4 or 16 address bytes. */
 void ratelimit_key(int family, const unsigned char *addr, unsigned char key[RATELIMIT_KEY_BYTES]);
 
+/* The bucket key of a named client (an API key's id): its first 15 bytes,
+ * never equal to an address's key. */
+void ratelimit_key_name(const char *name, unsigned char key[RATELIMIT_KEY_BYTES]);
+
 /*
  * Take one token for key at now_ms. Returns 1 when allowed, 0 when refused;
  * on refusal *retry_after_s (if not NULL) is the whole number of seconds,

@@ -4,10 +4,12 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "accesslog.h"
 #include "acks.h"
@@ -129,6 +131,7 @@ static void on_metrics(struct evhttp_request *req, const struct http_match *m, v
     metrics_set("relay48_kafka_up", outbox_ready(r->outbox));
     metrics_set("relay48_outbox_inflight", outbox_inflight(r->outbox));
     metrics_set("relay48_intake_pending", inflight(r));
+    metrics_set("relay48_http_connections", (int64_t)http_server_connections(r->http));
     struct evbuffer *out = evbuffer_new();
     if (!out) {
         problem_reply(req, PROBLEM_NOT_READY, "out of memory", 1);
@@ -225,6 +228,51 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 
 /* ---- wiring ------------------------------------------------------------ */
 
+/* Descriptors the relay needs besides its client connections: PostgreSQL
+ * (at most 16 intake, 8 scheduler and 10 others), librdkafka (two sockets
+ * per broker, its queues' pipes, the probe thread's client), libevent,
+ * stdio, the log. Generous: running out turns accept() into EMFILE. */
+#define RELAY_FD_RESERVE 256
+
+/*
+ * Raise the soft RLIMIT_NOFILE so that http.max_connections fits with the
+ * reserve, up to the hard limit. Returns the number of client connections
+ * that fit (the cap, or less with a warning when the hard limit is lower).
+ */
+static int64_t raise_nofile(int64_t max_connections)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)(max_connections + RELAY_FD_RESERVE);
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        log_warn("relay.nofile", "getrlimit: %s; http.max_connections stays %lld", strerror(errno),
+                 (long long)max_connections);
+        return max_connections;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rlim_t old = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            log_warn("relay.nofile", "setrlimit(%llu): %s", (unsigned long long)rl.rlim_cur,
+                     strerror(errno));
+            rl.rlim_cur = old;
+        }
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        int64_t fit = (int64_t)rl.rlim_cur - RELAY_FD_RESERVE;
+        if (fit < 16)
+            fit = 16;
+        log_warn("relay.nofile",
+                 "open files limited to %llu (hard limit %llu): http.max_connections %lld "
+                 "lowered to %lld",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+                 (long long)max_connections, (long long)fit);
+        return fit;
+    }
+    log_info("relay.nofile", "open files limit %llu, http.max_connections %lld",
+             (unsigned long long)rl.rlim_cur, (long long)max_connections);
+    return max_connections;
+}
+
 /* clock.fixed, for tests only: intake_set_clock takes a plain function, and
  * the web form reads the intake's clock. */
 static int64_t fixed_now_value;
@@ -244,6 +292,8 @@ int relay_serve(struct config *cfg, const char *cfg_path)
     int rc = 1;
 
     signal(SIGPIPE, SIG_IGN);
+    /* Before any socket: libevent and librdkafka see the raised limit. */
+    int64_t max_connections = raise_nofile(cfg->http_max_connections);
     metrics_describe("relay48_database_up", METRIC_GAUGE, "1 when PostgreSQL answers probes.");
     metrics_describe("relay48_kafka_up", METRIC_GAUGE,
                      "1 when the Kafka cluster's metadata can be fetched.");
@@ -322,7 +372,7 @@ int relay_serve(struct config *cfg, const char *cfg_path)
     }
     r.keys = keys_cache_new(r.base, r.ref_db, (int)cfg->keys_refresh_ms);
     r.bankdir = bankdir_new(r.base, r.ref_db, (int)cfg->directory_refresh_ms);
-    if (!r.keys || !r.bankdir) {
+    if (!r.keys || !r.bankdir || keys_cache_set_rate(r.keys, cfg) != 0) {
         log_error("relay.start_failed", "out of memory");
         goto done;
     }
@@ -457,7 +507,10 @@ int relay_serve(struct config *cfg, const char *cfg_path)
                                                          ? cfg->perceval_body_limit
                                                          : cfg->http_body_limit),
                               .header_limit = (size_t)cfg->http_header_limit,
-                              .timeout_s = (int)cfg->http_timeout};
+                              .timeout_s = (int)cfg->http_timeout,
+                              .max_connections = (size_t)max_connections,
+                              .request_timeout_ms = (int)cfg->http_request_timeout * 1000,
+                              .retry_after_s = (int)cfg->retry_after_s};
     r.http = http_server_new(r.base, &ho, routes, RELAY_ARRAY_LEN(routes), err, sizeof(err));
     if (!r.http) {
         log_error("relay.start_failed", "http: %s", err);

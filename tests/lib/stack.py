@@ -84,6 +84,10 @@ class Relay:
             "RELAY48_PROBE_INTERVAL_MS": "250",
             "RELAY48_INSTANCE": name,
             "RELAY48_TOKEN_KEY": "5e" * 32,
+            # Tests drive load through one key; the per-key limit (600 a
+            # minute by default) is test_connection_abuse's business.
+            "RELAY48_API_RATE_PER_MINUTE": "1000000",
+            "RELAY48_API_RATE_BURST": "100000",
         })
         self.env.update(env or {})
         self.args = list(args)

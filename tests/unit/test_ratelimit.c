@@ -1,7 +1,7 @@
 /*
  * test_ratelimit.c — unit tests of relay/ratelimit.c: burst then refill,
- * Retry-After, separate clients, IPv6 /64 and mapped IPv4 keys, and the
- * bounded table under a flood of addresses.
+ * Retry-After, separate clients, IPv6 /64 and mapped IPv4 keys, named
+ * (API key) keys, and the bounded table under a flood of addresses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,6 +82,34 @@ static void test_keys(void **state)
     assert_memory_equal(k1, k2, RATELIMIT_KEY_BYTES);
 }
 
+static void test_named_keys(void **state)
+{
+    unsigned char k1[RATELIMIT_KEY_BYTES], k2[RATELIMIT_KEY_BYTES], k3[RATELIMIT_KEY_BYTES];
+    unsigned char a[4] = {'a', 'b', 'c', 'd'};
+    (void)state;
+    ratelimit_key_name("0123456789", k1);
+    ratelimit_key_name("0123456788", k2);
+    assert_memory_not_equal(k1, k2, RATELIMIT_KEY_BYTES);
+    /* a name is never an address, whatever its bytes */
+    ratelimit_key_name("abcd", k1);
+    ratelimit_key(AF_INET, a, k3);
+    assert_memory_not_equal(k1, k3, RATELIMIT_KEY_BYTES);
+    /* longer names: their first 15 bytes */
+    ratelimit_key_name("0123456789abcdefXYZ", k1);
+    ratelimit_key_name("0123456789abcdQf", k2);
+    assert_memory_not_equal(k1, k2, RATELIMIT_KEY_BYTES);
+    ratelimit_key_name("0123456789abcdefABC", k2);
+    assert_memory_equal(k1, k2, RATELIMIT_KEY_BYTES);
+    /* each name its own bucket */
+    struct ratelimit *rl = ratelimit_new(64, 7);
+    ratelimit_key_name("key1", k1);
+    ratelimit_key_name("key2", k2);
+    assert_int_equal(ratelimit_take(rl, k1, 0, 60, 1, NULL), 1);
+    assert_int_equal(ratelimit_take(rl, k1, 0, 60, 1, NULL), 0);
+    assert_int_equal(ratelimit_take(rl, k2, 0, 60, 1, NULL), 1);
+    ratelimit_free(rl);
+}
+
 static void test_bounded(void **state)
 {
     struct ratelimit *rl = ratelimit_new(16, 99);
@@ -107,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_burst_and_refill),
         cmocka_unit_test(test_clients_apart),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_named_keys),
         cmocka_unit_test(test_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,7 +110,9 @@ psql -X -qtA "$RELAY48_DATABASE_URL" -c "SELECT DISTINCT bic FROM bank_directory
 done
 KEY=$("$BUILD/relay48" key create --party bench --role partner 2>/dev/null)
 python3 "$ROOT/tests/bench/intake/gen_bodies.py" 20000 "$TMP/bodies.jsonl"
-RELAY48_HTTP_PORT=18490 RELAY48_INSTANCE=bench-e2e "$BUILD/relay48" serve 2>"$TMP/relay.log" &
+# one key sends everything: lift its per-key rate limit (api.rate_per_minute)
+RELAY48_API_RATE_PER_MINUTE=1000000 RELAY48_API_RATE_BURST=100000 \
+  RELAY48_HTTP_PORT=18490 RELAY48_INSTANCE=bench-e2e "$BUILD/relay48" serve 2>"$TMP/relay.log" &
 R=$!
 PIDS+=("$R")
 RELAY48_CONNECTOR_GROUP=bench-e2e-$$ RELAY48_CONNECTOR_START_MS=$(( $(date +%s%N) / 1000000 )) \

@@ -26,6 +26,8 @@ export RELAY48_DATABASE_URL=$BASE/bench_intake
 export RELAY48_KAFKA_BOOTSTRAP_SERVERS=$(ops/kafka.sh brokers)
 export RELAY48_SQL_DIR=$ROOT/sql RELAY48_TOKEN_KEY=$(printf '7a%.0s' {1..32}) RELAY48_LOG_LEVEL=warn
 export RELAY48_HTTP_PORT=18480
+# one key sends everything: lift its per-key rate limit (api.rate_per_minute)
+export RELAY48_API_RATE_PER_MINUTE=1000000 RELAY48_API_RATE_BURST=100000
 build-release/relay48 migrate >/dev/null
 BENCH_KEY=$(build-release/relay48 key create --party bench --role partner 2>/dev/null)
 export BENCH_KEY
