@@ -5,7 +5,8 @@ through PostgreSQL and Kafka.
            [--steady-seconds 20] [--restart 50000] [--phases instant,steady,restart]
 
 Environment: RELAY48_BIN (the release binary), RELAY48_DATABASE_URL (an
-empty database), RELAY48_KAFKA_BOOTSTRAP_SERVERS, RELAY48_SQL_DIR.
+empty database), RELAY48_KAFKA_BOOTSTRAP_SERVERS, RELAY48_SQL_DIR,
+RELAY48_BENCH_OUT (figures and logs; default /tmp).
 
 Every milestone is a reminder: it fires two bank escalations and one police
 escalation (three Kafka events, about 1 KB each). Phases:
@@ -35,6 +36,7 @@ BIN = os.environ["RELAY48_BIN"]
 DB = os.environ["RELAY48_DATABASE_URL"]
 BROKERS = os.environ["RELAY48_KAFKA_BOOTSTRAP_SERVERS"]
 TOPICS = ("relay48.escalations.bank.v1", "relay48.escalations.police.v1")
+OUT = os.environ.get("RELAY48_BENCH_OUT", "/tmp")
 TAG_FUTURE, TAG_INSTANT, TAG_STEADY, TAG_RESTART = "1000", "1001", "1002", "1003"
 
 
@@ -79,7 +81,7 @@ def seed(tag, n, far_days):
 def start_relay(name, port):
     env = dict(os.environ, RELAY48_HTTP_PORT=str(port), RELAY48_INSTANCE=name,
                RELAY48_LOG_LEVEL="warn")
-    log = open(f"/tmp/relay48-bench-timers-{name}.log", "ab")
+    log = open(f"{OUT}/relay48-bench-timers-{name}.log", "ab")
     p = subprocess.Popen([BIN, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
@@ -291,7 +293,7 @@ def main():
         results["steady"] = phase_steady(args, args.port)
     if "restart" in phases:
         results["restart"] = phase_restart(args, args.port)
-    with open("/tmp/relay48-bench-timers.json", "w") as f:
+    with open(f"{OUT}/relay48-bench-timers.json", "w") as f:
         json.dump(results, f)
 
 
