@@ -694,7 +694,7 @@ static int plan_case(struct batch *b, PGresult *res, int row, struct fire_params
         .linked_cases = linked,
     };
     struct escalate_event ev[ESCALATE_EVENTS_MAX];
-    int n = escalate_milestone(&c, m, worst, b->now_s, ev, ESCALATE_EVENTS_MAX);
+    int n = escalate_milestone(&c, m, worst, b->now_s * 1000000, ev, ESCALATE_EVENTS_MAX);
     json_decref(details);
     json_decref(linked);
     if (n < 0)
