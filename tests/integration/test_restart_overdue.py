@@ -61,7 +61,7 @@ def test_kill_while_due_then_restart():
     fired_refs = set(sql("SELECT c.ref FROM milestones m JOIN cases c ON c.id = m.case_id "
                          "WHERE m.name = 'reminder' AND m.state = 'fired'").split())
 
-    wait_until(lambda: sql("SELECT count(*) FROM outbox") == "0", 60, "the outbox confirmed")
+    wait_until(lambda: sql("SELECT count(*) FROM firings") == "0", 60, "the firings confirmed")
     banks = kafka_messages(BANK, expect=2 * (N + len(fired_refs)), timeout=60)
     police = kafka_messages(POLICE, expect=N + len(fired_refs), timeout=60)
     per = {}
