@@ -6,7 +6,9 @@ through PostgreSQL and Kafka.
 
 Environment: RELAY48_BIN (the release binary), RELAY48_DATABASE_URL (an
 empty database), RELAY48_KAFKA_BOOTSTRAP_SERVERS, RELAY48_SQL_DIR,
-RELAY48_BENCH_OUT (figures and logs; default /tmp).
+RELAY48_BENCH_OUT (figures and logs; default /tmp), RELAY48_BENCH_PG_PID and
+RELAY48_BENCH_KAFKA_PID (the servers' pids, for the CPU seconds each spent in
+the instant phase: figures that the load of a shared machine moves little).
 
 Every milestone is a reminder: it fires two bank escalations and one police
 escalation (three Kafka events, about 1 KB each). Phases:
@@ -164,6 +166,47 @@ def reset(tag, n, far_days):
          f"AND {ref_range(tag, n)} AND a.party LIKE 'police:%'")
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_ticks(pid, children=False):
+    """CPU ticks (user + system) of a process, and of its reaped children."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    t = int(fields[11]) + int(fields[12])
+    return t + int(fields[13]) + int(fields[14]) if children else t
+
+
+def cpu_snapshot(relay_pid):
+    """CPU seconds so far of the relay, of PostgreSQL (the postmaster, its live
+    processes and the backends it reaped: RELAY48_BENCH_PG_PID) and of Kafka
+    (RELAY48_BENCH_KAFKA_PID): what the firing costs whatever else runs on the
+    machine."""
+    snap = {"relay48": proc_ticks(relay_pid)}
+    pg = os.environ.get("RELAY48_BENCH_PG_PID")
+    if pg:
+        total = proc_ticks(pg, children=True)
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    ppid = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1]
+                except OSError:
+                    continue
+                if ppid == pg:
+                    total += proc_ticks(d)
+        snap["postgresql"] = total
+    kafka = os.environ.get("RELAY48_BENCH_KAFKA_PID")
+    if kafka:
+        snap["kafka"] = proc_ticks(kafka)
+    return snap
+
+
+def cpu_spent(before, after):
+    return {k: round((after[k] - before[k]) / TICK, 2) for k in before if k in after}
+
+
 def pct(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(len(s) * p))]
@@ -181,7 +224,9 @@ def phase_instant(args, port):
              f"WHERE c.id = m.case_id AND {ref_range(TAG_INSTANT, args.due)} AND m.name = 'reminder'")
         psql("VACUUM ANALYZE milestones")
         lsn0 = psql("SELECT pg_current_wal_lsn()")
+        cpu0 = cpu_snapshot(relay.pid)
         t_end = wait_done(poll, f"to_timestamp({t_due})")
+        cpu = cpu_spent(cpu0, cpu_snapshot(relay.pid))
         wal = int(psql(f"SELECT pg_current_wal_lsn() - '{lsn0}'::pg_lsn"))
         fired = psql(f"SELECT extract(epoch FROM min(m.fired_at)), extract(epoch FROM max(m.fired_at)), "
                      f"count(*) FROM milestones m JOIN cases c ON c.id = m.case_id "
@@ -205,6 +250,7 @@ def phase_instant(args, port):
            "first_on_kafka_after_ms": min(firsts) - int(t_due * 1000),
            "last_on_kafka_after_ms": max(lasts) - int(t_due * 1000),
            "wal_mb": round(wal / 1e6, 1),
+           "cpu_s": cpu,
            "relay_exit": rc,
            "note": "elapsed = due instant -> last escalation confirmed by Kafka (outbox empty)"}
     print(json.dumps(res), flush=True)

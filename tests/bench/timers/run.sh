@@ -51,6 +51,11 @@ export RELAY48_BIN=$ROOT/build-timers/relay48
 export RELAY48_DATABASE_URL=$BASE/bench_timers
 export RELAY48_KAFKA_BOOTSTRAP_SERVERS=$(ops/kafka.sh brokers)
 export RELAY48_SQL_DIR=$ROOT/sql RELAY48_TOKEN_KEY=$(printf '7a%.0s' {1..32})
+# CPU seconds of each server in the instant phase (bench.py, cpu_s).
+RUN_DIR=$(source ops/lib.sh && echo "$RUN_DIR")
+[ -r "$RUN_DIR/pg/data/postmaster.pid" ] &&
+  export RELAY48_BENCH_PG_PID=$(head -n 1 "$RUN_DIR/pg/data/postmaster.pid")
+[ -r "$RUN_DIR/kafka/kafka.pid" ] && export RELAY48_BENCH_KAFKA_PID=$(cat "$RUN_DIR/kafka/kafka.pid")
 
 echo "== relay48: $RELAY48_BIN (scheduler.batch_max 500, scheduler.connections 2, defaults)"
 python3 "$HERE/bench.py" "${ARGS[@]}"
