@@ -57,7 +57,8 @@ RUN_DIR=$(source ops/lib.sh && echo "$RUN_DIR")
   export RELAY48_BENCH_PG_PID=$(head -n 1 "$RUN_DIR/pg/data/postmaster.pid")
 [ -r "$RUN_DIR/kafka/kafka.pid" ] && export RELAY48_BENCH_KAFKA_PID=$(cat "$RUN_DIR/kafka/kafka.pid")
 
-echo "== relay48: $RELAY48_BIN (scheduler.batch_max 500, scheduler.connections 2, defaults)"
+echo "== relay48: $RELAY48_BIN (default configuration:" \
+  "$("$RELAY48_BIN" config 2>/dev/null | awk '/^scheduler\.(connections|batch_max) /{printf "%s=%s ", $1, $2}'))"
 python3 "$HERE/bench.py" "${ARGS[@]}"
 
 if [ "$RELAY_ONLY" = 0 ]; then
