@@ -321,6 +321,16 @@ static void test_milestone_ids(void **state)
         for (int j = 0; j < i; j++)
             assert_string_not_equal(a[i].id, a[j].id);
     }
+    /* pinned: the id of an event published again by a later version must
+     * not change (SHA-256 of "milestone|<ref>|<milestone>|<fired_us>|<type>|
+     * <role>", UUID version 8; computed independently with Python's hashlib) */
+    c.creditor_bic = "SOGEFRPP";
+    struct escalate_event p[ESCALATE_EVENTS_MAX];
+    int np = escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, INT64_C(1774774800123456), p,
+                                ESCALATE_EVENTS_MAX);
+    assert_int_equal(np, 3);
+    assert_string_equal(p[0].id, "9d608329-85eb-87be-b9d6-288d39f28536");
+    escalate_events_free(p, np);
     /* the critical of the same case at the same instant: other ids */
     struct escalate_event k[ESCALATE_EVENTS_MAX];
     int nk = escalate_milestone(&c, MILESTONE_CRITICAL, SEVERITY_CRITICAL, fired, k,
