@@ -72,17 +72,15 @@ static const char sql_claim[] =
     "  FOR UPDATE OF m SKIP LOCKED),"
     " due AS (SELECT * FROM cand UNION ALL SELECT * FROM more),"
     " d AS ("
-    "  SELECT case_id, string_agg(name || ':' || severity || ':' ||"
-    "    floor(extract(epoch FROM now() - due_at) * 1000)::bigint, ',' ORDER BY due_at) AS list,"
-    "    bool_or(name = 'expiry') AS expiring"
-    "  FROM due GROUP BY case_id),"
-    " ot AS ("
-    "  SELECT a.case_id,"
-    "    string_agg(a.name || ':' || a.severity, ',') FILTER (WHERE a.state = 'pending'"
-    "      AND a.due_at <= now() AND NOT EXISTS ("
-    "        SELECT 1 FROM due u WHERE u.case_id = a.case_id AND u.name = a.name)) AS others,"
+    "  SELECT a.case_id, string_agg(u.name || ':' || u.severity || ':' ||"
+    "    floor(extract(epoch FROM now() - u.due_at) * 1000)::bigint, ',' ORDER BY u.due_at)"
+    "    FILTER (WHERE u.name IS NOT NULL) AS list,"
+    "    coalesce(bool_or(u.name = 'expiry'), false) AS expiring,"
+    "    string_agg(a.name || ':' || a.severity, ',') FILTER (WHERE u.name IS NULL"
+    "      AND a.state = 'pending' AND a.due_at <= now()) AS others,"
     "    string_agg(a.severity, ',') FILTER (WHERE a.state = 'fired') AS fired"
-    "  FROM allm a GROUP BY a.case_id),"
+    "  FROM allm a LEFT JOIN due u ON u.case_id = a.case_id AND u.name = a.name"
+    "  GROUP BY a.case_id HAVING count(u.name) > 0),"
     " xl AS ("
     "  SELECT c.id FROM cases c WHERE c.id IN (SELECT case_id FROM d WHERE expiring)"
     "  FOR UPDATE OF c SKIP LOCKED),"
@@ -90,9 +88,8 @@ static const char sql_claim[] =
     "  d.list, floor(extract(epoch FROM now()))::bigint, (SELECT count(*) FROM cand),"
     "  NOT d.expiring OR c.id IN (SELECT id FROM xl),"
     "  (SELECT string_agg(a.party, ',') FROM case_addressees a WHERE a.case_id = c.id),"
-    "  floor(extract(epoch FROM now()) * 1000000)::bigint, ot.others, ot.fired"
-    " FROM d JOIN cases c ON c.id = d.case_id LEFT JOIN lk ON lk.id = c.id"
-    " LEFT JOIN ot ON ot.case_id = c.id";
+    "  floor(extract(epoch FROM now()) * 1000000)::bigint, d.others, d.fired"
+    " FROM d JOIN cases c ON c.id = d.case_id LEFT JOIN lk ON lk.id = c.id";
 
 /* The milestones of one firing, to publish again (the sweep): the same
  * columns as the claim, the milestone as a one-item list, its fired time as
