@@ -85,10 +85,10 @@ static const char sql_claim[] =
     "  SELECT c.id FROM cases c WHERE c.id IN (SELECT case_id FROM d WHERE expiring)"
     "  FOR UPDATE OF c SKIP LOCKED),"
     " k AS (SELECT case_id AS id FROM d)," LINKED_CTE " SELECT" CASE_COLUMNS
-    "  d.list, floor(extract(epoch FROM now()))::bigint, (SELECT count(*) FROM cand),"
+    "  d.list, (SELECT floor(extract(epoch FROM now()))::bigint), (SELECT count(*) FROM cand),"
     "  NOT d.expiring OR c.id IN (SELECT id FROM xl),"
     "  (SELECT string_agg(a.party, ',') FROM case_addressees a WHERE a.case_id = c.id),"
-    "  floor(extract(epoch FROM now()) * 1000000)::bigint, d.others, d.fired"
+    "  (SELECT floor(extract(epoch FROM now()) * 1000000)::bigint), d.others, d.fired"
     " FROM d JOIN cases c ON c.id = d.case_id LEFT JOIN lk ON lk.id = c.id";
 
 /* The milestones of one firing, to publish again (the sweep): the same

@@ -14,7 +14,8 @@ Every milestone is a reminder: it fires two bank escalations and one police
 escalation (three Kafka events, about 1 KB each). Phases:
   instant  --due reminders due at the same instant T among --pending pending
            milestones: T -> the last escalation confirmed by Kafka (its outbox
-           row deleted from the delivery report), and how late the first was;
+           row or its firing row deleted from the delivery reports), and how
+           late the first was;
   steady   --steady-rate reminders due per second for --steady-seconds:
            lateness (Kafka timestamp of the milestone's last event - due time)
            p50/p99/max;
@@ -252,7 +253,7 @@ def phase_instant(args, port):
            "wal_mb": round(wal / 1e6, 1),
            "cpu_s": cpu,
            "relay_exit": rc,
-           "note": "elapsed = due instant -> last escalation confirmed by Kafka (outbox empty)"}
+           "note": "elapsed = due instant -> last escalation confirmed by Kafka (outbox and firings empty)"}
     print(json.dumps(res), flush=True)
     return res
 
