@@ -5,9 +5,11 @@
  * the deadline, case.acknowledged and case.resolved; and who a case is
  * addressed to (the parties of its escalations).
  *
- * Pure: no I/O, no clock (the caller passes `now`), no global state. Payloads
- * come out as JSON text, ready for the outbox row and for Kafka: the part
- * common to every bank of a case is serialised once.
+ * Pure: no I/O, no clock (the caller passes the time), no global state; the
+ * events of a milestone are deterministic, ids included (those of an
+ * acknowledgement or a resolution are random). Payloads come out as JSON
+ * text, ready for Kafka: the part common to every bank of a case is written
+ * once, as text, without a jansson tree.
  */
 #ifndef RELAY48_ESCALATE_H
 #define RELAY48_ESCALATE_H
@@ -70,7 +72,7 @@ int escalate_addressees(const struct escalate_case *c, int with_police,
 
 /* An event ready for the outbox. */
 struct escalate_event {
-    char id[IDS_UUID_SIZE]; /* ce_id, random */
+    char id[IDS_UUID_SIZE]; /* ce_id: derived for a milestone's, random otherwise */
     const char *topic;
     char key[ESCALATE_PARTY_SIZE + 20];
     const char *type;
@@ -83,19 +85,25 @@ struct escalate_event {
 };
 
 /*
- * The events of milestone `m` of case c fired at `now` with severity `sev`
- * (the most severe of the milestones collapsed into it):
+ * The events of milestone `m` of case c fired at `fired_us` (microseconds
+ * since the epoch: the milestone's fired_at) with severity `sev` (the most
+ * severe of the milestones collapsed into it):
  *   reminder, critical: escalation.bank to each bank of the case (key BIC or
  *     UNKNOWN) and escalation.police to its département (or NATIONAL), with
  *     reasons [milestone name];
  *   expiry: one window.expired on relay48.case-events.v1 (key ref) naming
- *     every party of the case in addressed_to;
+ *     every party of the case in addressed_to, `at` the fired second;
  *   alert: none (the intake's commit published them).
+ * Deterministic: each event's id is derived (ids_uuid_derived) from the
+ * case ref, the milestone, fired_us, the event's type and addressee role,
+ * so that the events built again from the same fired milestone (the
+ * scheduler's firings sweep, after a crash) carry the same ce_id, and
+ * consumers de-duplicate on it.
  * Returns the count (0..ESCALATE_EVENTS_MAX) or -1 (out of memory, bad
  * arguments); on -1 nothing is left to free.
  */
 int escalate_milestone(const struct escalate_case *c, enum milestone m, enum severity sev,
-                       int64_t now, struct escalate_event *out, int max) RELAY_MUSTCHECK;
+                       int64_t fired_us, struct escalate_event *out, int max) RELAY_MUSTCHECK;
 
 /* An acknowledgement as recorded. */
 struct escalate_ack {

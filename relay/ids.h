@@ -1,7 +1,9 @@
 /*
- * ids.h — owns relay48's random identifiers, all from OpenSSL's CSPRNG:
- * case references ("R48-XXXX-XXXX-XXXX", 60 bits in Crockford base32, no
- * I, L, O, U), event ids (UUID version 4) and victim access tokens.
+ * ids.h — owns relay48's identifiers: random ones from OpenSSL's CSPRNG
+ * (case references "R48-XXXX-XXXX-XXXX", 60 bits in Crockford base32, no
+ * I, L, O, U; event ids, UUID version 4; victim access tokens) and event ids
+ * derived from what they name (UUID version 8 over SHA-256), for events that
+ * may be built again and must keep their id.
  */
 #ifndef RELAY48_IDS_H
 #define RELAY48_IDS_H
@@ -17,6 +19,10 @@
 int ids_case_ref(char out[IDS_REF_SIZE]) RELAY_MUSTCHECK;
 int ids_uuid4(char out[IDS_UUID_SIZE]) RELAY_MUSTCHECK;
 int ids_token(char out[IDS_TOKEN_SIZE]) RELAY_MUSTCHECK;
+
+/* A UUID (version 8, RFC 9562 variant, lower-case hex) from the first 122
+ * bits of the SHA-256 of name: the same name always gives the same id. */
+int ids_uuid_derived(const char *name, size_t len, char out[IDS_UUID_SIZE]) RELAY_MUSTCHECK;
 
 /* 1 when s has the shape of a case reference. */
 int ids_ref_valid(const char *s);

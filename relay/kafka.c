@@ -57,6 +57,29 @@ rd_kafka_conf_t *kafka_conf_from_config(const struct config *cfg, char *errstr, 
     return conf;
 }
 
+/*
+ * Producer defaults, unless a kafka.* key says otherwise: a burst of firing
+ * hands librdkafka tens of thousands of escalations of about 1 KB that
+ * differ little, and the broker shares the machine. lz4 divides the bytes
+ * the broker receives, writes and checks by about four, and halved its CPU
+ * in tests/bench/timers; a linger of 10 ms (librdkafka's default is 5)
+ * fills larger batches for the same latency budget (lateness p99 well under
+ * 250 ms). Consumers decompress whatever the codec.
+ */
+static const char *const producer_defaults[][3] = {
+    {"compression.type", "compression.codec", "lz4"},
+    {"linger.ms", "queue.buffering.max.ms", "10"},
+};
+
+static int configured(const struct config *cfg, const char *name, const char *alias)
+{
+    for (size_t i = 0; i < cfg->kafka_count; i++) {
+        if (strcmp(cfg->kafka_key[i], name) == 0 || strcmp(cfg->kafka_key[i], alias) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* librdkafka thread or loop thread (error_cb is served from poll: loop). */
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
@@ -159,6 +182,12 @@ struct kafka *kafka_new(struct event_base *base, const struct kafka_options *opt
     conf = kafka_conf_from_config(opt->cfg, errstr, errstr_size);
     if (!conf)
         goto fail;
+    for (size_t i = 0; i < RELAY_ARRAY_LEN(producer_defaults); i++) {
+        if (!configured(opt->cfg, producer_defaults[i][0], producer_defaults[i][1]) &&
+            rd_kafka_conf_set(conf, producer_defaults[i][0], producer_defaults[i][2], errstr,
+                              errstr_size) != RD_KAFKA_CONF_OK)
+            goto fail;
+    }
     rd_kafka_conf_set_opaque(conf, k);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);

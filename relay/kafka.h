@@ -1,9 +1,10 @@
 /*
  * kafka.h — owns relay48's librdkafka producer handle: creation from the
  * kafka.* configuration with the guarantees the design demands forced on
- * (enable.idempotence=true, acks=all), the wake-up of the libevent loop when
- * librdkafka has callbacks to serve (rd_kafka_queue_io_event_enable), and a
- * metadata probe for readiness.
+ * (enable.idempotence=true, acks=all) and producer defaults for bursts
+ * (compression.type=lz4, linger.ms=10; a kafka.* key overrides them), the
+ * wake-up of the libevent loop when librdkafka has callbacks to serve
+ * (rd_kafka_queue_io_event_enable), and a metadata probe for readiness.
  *
  * Threads: delivery-report, error and log callbacks run on the loop thread,
  * from kafka's poll. The probe runs on a thread of its own and only ever

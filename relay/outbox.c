@@ -15,6 +15,8 @@
 /* Marking published is deleting: the table holds what Kafka has not
  * confirmed, and stays small. */
 static const char sql_mark[] = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
+/* A firing is marked published the same way, once all its events are. */
+static const char sql_mark_firings[] = "DELETE FROM firings WHERE id = ANY($1::bigint[])";
 static const char sql_sweep[] =
     "SELECT id, event_id, topic, key, type, to_char(created_at AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), payload::text FROM outbox "
@@ -105,6 +107,18 @@ static void idset_del(struct idset *s, int64_t id)
     }
 }
 
+/* The delivery-report opaque of a message: an outbox row id shifted left
+ * (low bit 0), or a firing group's address with the low bit set. */
+#define OPAQUE_FIRING ((uintptr_t)1)
+
+struct outbox_firing {
+    struct outbox *o;
+    int64_t id;
+    int outstanding; /* produced, no delivery report yet */
+    int failed;      /* an event not queued, failed, or reported without an offset */
+    int ended;       /* no more events: done when outstanding falls to 0 */
+};
+
 struct outbox {
     struct event_base *base;
     struct db *db;
@@ -121,6 +135,14 @@ struct outbox {
     int recreate_pending;
     int first_sweep_done;           /* the first sweep takes every unpublished row */
     int64_t queue_full_until_sweep; /* rows refused by a full queue: the sweep resends */
+    /* firings: groups in flight or confirmed and not deleted yet (held),
+     * confirmed ones to delete, the delete out */
+    struct idset fheld;
+    int64_t *fconfirmed;
+    size_t nfconfirmed, cap_fconfirmed;
+    int fmarking;
+    long firing_msgs; /* events of firings produced, not reported yet */
+    long queue_max;   /* queue.buffering.max.messages of the producer */
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
@@ -134,7 +156,35 @@ static struct kafka *make_kafka(struct outbox *o, char *errstr, size_t errstr_si
                                .on_delivery = on_delivery,
                                .on_fatal = on_fatal,
                                .opaque = o};
-    return kafka_new(o->base, &ko, errstr, errstr_size);
+    struct kafka *k = kafka_new(o->base, &ko, errstr, errstr_size);
+    if (k) {
+        char v[32];
+        size_t vlen = sizeof(v);
+        o->queue_max = 100000; /* librdkafka's default */
+        if (rd_kafka_conf_get(rd_kafka_conf(kafka_handle(k)), "queue.buffering.max.messages", v,
+                              &vlen) == RD_KAFKA_CONF_OK)
+            o->queue_max = atol(v);
+    }
+    return k;
+}
+
+/* One CloudEvent in binary mode; opaque comes back in its delivery report. */
+static rd_kafka_resp_err_t produce(struct outbox *o, void *opaque, const char *event_id,
+                                   const char *topic, const char *key, const char *type,
+                                   const char *time, const char *payload, size_t payload_len)
+{
+    if (!o->kafka)
+        return RD_KAFKA_RESP_ERR__STATE; /* being recreated */
+    char source[96];
+    snprintf(source, sizeof(source), "urn:relay48:%s", o->opt.cfg->instance);
+    return rd_kafka_producev(
+        kafka_handle(o->kafka), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+        RD_KAFKA_V_VALUE((void *)payload, payload_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_HEADER("ce_specversion", "1.0", -1), RD_KAFKA_V_HEADER("ce_id", event_id, -1),
+        RD_KAFKA_V_HEADER("ce_source", source, -1), RD_KAFKA_V_HEADER("ce_type", type, -1),
+        RD_KAFKA_V_HEADER("ce_time", time, -1),
+        RD_KAFKA_V_HEADER("content-type", "application/json", -1), RD_KAFKA_V_OPAQUE(opaque),
+        RD_KAFKA_V_END);
 }
 
 static int produce_one(struct outbox *o, int64_t id, const char *event_id, const char *topic,
@@ -143,16 +193,8 @@ static int produce_one(struct outbox *o, int64_t id, const char *event_id, const
 {
     if (idset_has(&o->held, id))
         return 0;
-    char source[96];
-    snprintf(source, sizeof(source), "urn:relay48:%s", o->opt.cfg->instance);
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        kafka_handle(o->kafka), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
-        RD_KAFKA_V_VALUE((void *)payload, payload_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_HEADER("ce_specversion", "1.0", -1), RD_KAFKA_V_HEADER("ce_id", event_id, -1),
-        RD_KAFKA_V_HEADER("ce_source", source, -1), RD_KAFKA_V_HEADER("ce_type", type, -1),
-        RD_KAFKA_V_HEADER("ce_time", time, -1),
-        RD_KAFKA_V_HEADER("content-type", "application/json", -1),
-        RD_KAFKA_V_OPAQUE((void *)(intptr_t)id), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err = produce(o, (void *)(uintptr_t)((uint64_t)id << 1), event_id, topic,
+                                      key, type, time, payload, payload_len);
     if (err) {
         /* Never dropped: the row stays unpublished and the sweep sends it. */
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -192,11 +234,126 @@ void outbox_publish(struct outbox *o, json_t *rows)
     }
 }
 
+/* ---- firings --------------------------------------------------------------- */
+
+/* Every event of the group reported, and no more to come. */
+static void firing_done(struct outbox_firing *f)
+{
+    struct outbox *o = f->o;
+    if (f->failed) {
+        /* Forgotten: its row stays, and a sweep publishes it again. */
+        idset_del(&o->fheld, f->id);
+        metrics_add("relay48_firings_failed_total", 1);
+        log_warn("outbox.firing_failed",
+                 "firing %" PRId64 " not confirmed whole: left to the firings sweep", f->id);
+        free(f);
+        return;
+    }
+    if (o->nfconfirmed == o->cap_fconfirmed) {
+        size_t ncap = o->cap_fconfirmed ? 2 * o->cap_fconfirmed : 256;
+        int64_t *n = realloc(o->fconfirmed, ncap * sizeof(int64_t));
+        if (!n) {
+            idset_del(&o->fheld, f->id); /* the sweep sends it again */
+            free(f);
+            return;
+        }
+        o->fconfirmed = n;
+        o->cap_fconfirmed = ncap;
+    }
+    o->fconfirmed[o->nfconfirmed++] = f->id;
+    free(f);
+    schedule_mark(o);
+}
+
+/* Loop thread (served by kafka_poll). */
+static void on_firing_delivery(struct outbox_firing *f, const rd_kafka_message_t *m)
+{
+    struct outbox *o = f->o;
+    f->outstanding--;
+    o->firing_msgs--;
+    if (m->err) {
+        f->failed = 1;
+        metrics_add("relay48_outbox_delivery_failures_total", 1);
+        if (m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE && m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+            log_warn("outbox.delivery_failed", "firing %" PRId64 ": %s", f->id,
+                     rd_kafka_err2str(m->err));
+    } else if (m->offset < 0 || rd_kafka_message_status(m) != RD_KAFKA_MSG_STATUS_PERSISTED) {
+        f->failed = 1; /* not a confirmation: see on_delivery */
+        metrics_add("relay48_outbox_unconfirmed_total", 1);
+    } else {
+        metrics_add("relay48_outbox_published_total", 1);
+    }
+    if (f->outstanding == 0 && f->ended)
+        firing_done(f);
+}
+
+struct outbox_firing *outbox_firing_begin(struct outbox *o, int64_t firing_id)
+{
+    struct outbox_firing *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    if (idset_add(&o->fheld, firing_id) != 0) {
+        free(f);
+        return NULL;
+    }
+    f->o = o;
+    f->id = firing_id;
+    return f;
+}
+
+int outbox_firing_add(struct outbox_firing *f, const char *event_id, const char *topic,
+                      const char *key, const char *type, const char *time, const char *payload,
+                      size_t payload_len)
+{
+    if (f->failed)
+        return -1;
+    struct outbox *o = f->o;
+    rd_kafka_resp_err_t err = produce(o, (void *)((uintptr_t)f | OPAQUE_FIRING), event_id, topic,
+                                      key, type, time, payload, payload_len);
+    if (err) {
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            log_warn("outbox.produce_failed", "firing %" PRId64 ": %s", f->id,
+                     rd_kafka_err2str(err));
+        metrics_add("relay48_outbox_produce_errors_total", 1);
+        f->failed = 1;
+        return -1;
+    }
+    f->outstanding++;
+    o->firing_msgs++;
+    return 0;
+}
+
+void outbox_firing_end(struct outbox_firing *f)
+{
+    if (!f)
+        return;
+    f->ended = 1;
+    if (f->outstanding == 0)
+        firing_done(f);
+}
+
+int outbox_firing_held(const struct outbox *o, int64_t firing_id)
+{
+    return idset_has(&o->fheld, firing_id);
+}
+
+long outbox_room(const struct outbox *o)
+{
+    if (!o->kafka)
+        return 0;
+    return o->queue_max / 2 - (long)rd_kafka_outq_len(kafka_handle(o->kafka));
+}
+
 /* Loop thread (served by kafka_poll). */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     struct outbox *o = opaque;
-    int64_t id = (int64_t)(intptr_t)m->_private;
+    uintptr_t tag = (uintptr_t)m->_private;
+    if (tag & OPAQUE_FIRING) {
+        on_firing_delivery((struct outbox_firing *)(tag & ~OPAQUE_FIRING), m);
+        return;
+    }
+    int64_t id = (int64_t)((uint64_t)tag >> 1);
     if (m->err) {
         idset_del(&o->held, id);
         metrics_add("relay48_outbox_delivery_failures_total", 1);
@@ -265,9 +422,96 @@ static void on_marked(PGresult *res, void *arg)
         schedule_mark(o);
 }
 
+static void on_firings_marked(PGresult *res, void *arg)
+{
+    struct mark *mk = arg;
+    struct outbox *o = mk->o;
+    o->fmarking = 0;
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        for (size_t i = 0; i < mk->n; i++)
+            idset_del(&o->fheld, mk->ids[i]);
+    } else {
+        /* Keep them to mark later. */
+        size_t need = o->nfconfirmed + mk->n;
+        if (need > o->cap_fconfirmed) {
+            int64_t *n = realloc(o->fconfirmed, need * sizeof(int64_t));
+            if (n) {
+                o->fconfirmed = n;
+                o->cap_fconfirmed = need;
+            }
+        }
+        for (size_t i = 0; i < mk->n; i++) {
+            if (o->nfconfirmed < o->cap_fconfirmed)
+                o->fconfirmed[o->nfconfirmed++] = mk->ids[i];
+            else
+                idset_del(&o->fheld, mk->ids[i]); /* the sweep sends it again */
+        }
+        if (res)
+            log_warn("outbox.mark_failed", "%s", PQresultErrorMessage(res));
+    }
+    free(mk->ids);
+    free(mk);
+    if (o->nfconfirmed)
+        schedule_mark(o);
+}
+
+/* "{1,2,3}" of n ids; NULL when out of memory. */
+static char *id_array(const int64_t *ids, size_t n)
+{
+    char *lit = malloc(n * 21 + 3);
+    if (!lit)
+        return NULL;
+    size_t pos = 0;
+    lit[pos++] = '{';
+    for (size_t i = 0; i < n; i++)
+        pos += (size_t)sprintf(lit + pos, i ? ",%" PRId64 : "%" PRId64, ids[i]);
+    lit[pos++] = '}';
+    lit[pos] = '\0';
+    return lit;
+}
+
+/* Delete the confirmed firings: the whole list in one statement. */
+static void mark_firings(struct outbox *o)
+{
+    if (o->fmarking || !o->nfconfirmed)
+        return;
+    struct mark *mk = calloc(1, sizeof(*mk));
+    char *lit = id_array(o->fconfirmed, o->nfconfirmed);
+    if (!mk || !lit) {
+        free(mk);
+        free(lit);
+        schedule_mark(o);
+        return;
+    }
+    mk->o = o;
+    mk->ids = o->fconfirmed;
+    mk->n = o->nfconfirmed;
+    o->fconfirmed = NULL;
+    o->nfconfirmed = o->cap_fconfirmed = 0;
+    const char *p[1] = {lit};
+    if (db_send(o->db, "outbox_mark_firings", NULL, 1, p, on_firings_marked, mk) == 0 &&
+        db_sync(o->db) == 0) {
+        o->fmarking = 1;
+    } else if (!o->fmarking) {
+        /* Not queued: restore. */
+        o->fconfirmed = mk->ids;
+        o->nfconfirmed = o->cap_fconfirmed = mk->n;
+        free(mk);
+        schedule_mark(o);
+    }
+    free(lit);
+}
+
 static void on_mark_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct outbox *o = arg;
+    if (o->nfconfirmed && !o->fmarking) {
+        if (!db_ready(o->db)) {
+            schedule_mark(o);
+            return;
+        }
+        mark_firings(o);
+    }
     if (o->marking || !o->nconfirmed)
         return;
     if (!db_ready(o->db)) {
@@ -453,6 +697,7 @@ void outbox_simulate_fatal(struct outbox *o)
 int outbox_prepare(struct db *db)
 {
     if (db_prepare(db, "outbox_mark", sql_mark, 1) != 0 ||
+        db_prepare(db, "outbox_mark_firings", sql_mark_firings, 1) != 0 ||
         db_prepare(db, "outbox_sweep", sql_sweep, 2) != 0)
         return -1;
     return 0;
@@ -488,7 +733,11 @@ struct outbox *outbox_new(struct event_base *base, struct db *db, const struct o
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     event_add(o->ev_sweep, &tv);
     metrics_describe("relay48_outbox_published_total", METRIC_COUNTER,
-                     "Outbox rows confirmed by Kafka's delivery report.");
+                     "Events (outbox rows and the events of firings) confirmed by Kafka's "
+                     "delivery report.");
+    metrics_describe("relay48_firings_failed_total", METRIC_COUNTER,
+                     "Firings not confirmed whole (an event not queued or not delivered): left "
+                     "to the firings sweep.");
     metrics_describe("relay48_outbox_delivery_failures_total", METRIC_COUNTER,
                      "Delivery reports with an error (the row is sent again).");
     metrics_describe("relay48_outbox_produce_errors_total", METRIC_COUNTER,
@@ -519,6 +768,8 @@ void outbox_free(struct outbox *o, int flush_ms)
         event_free(o->ev_first);
     free(o->confirmed);
     free(o->held.slot);
+    free(o->fconfirmed);
+    free(o->fheld.slot);
     free(o);
 }
 
@@ -529,11 +780,11 @@ int outbox_ready(const struct outbox *o)
 
 int outbox_idle(const struct outbox *o)
 {
-    return !o->kafka ||
-           (rd_kafka_outq_len(kafka_handle(o->kafka)) == 0 && o->nconfirmed == 0 && !o->marking);
+    return !o->kafka || (rd_kafka_outq_len(kafka_handle(o->kafka)) == 0 && o->nconfirmed == 0 &&
+                         !o->marking && o->nfconfirmed == 0 && !o->fmarking);
 }
 
 long outbox_inflight(const struct outbox *o)
 {
-    return (long)o->held.count;
+    return (long)o->held.count + o->firing_msgs;
 }

@@ -7,6 +7,10 @@
  * the producer after librdkafka's fatal idempotence error (librdkafka 2.0.2,
  * fixed upstream in 2.3.0), after which every unconfirmed row is sent again.
  *
+ * It publishes the scheduler's firings too (sql/007_firings.sql): the
+ * events of one firing are produced as a group, and its row is deleted once
+ * every one of them has a delivery report with an offset.
+ *
  * Delivery is at-least-once: every event carries a stable ce_id, consumers
  * de-duplicate on it.
  */
@@ -48,11 +52,40 @@ void outbox_publish_one(struct outbox *o, int64_t id, const char *event_id, cons
                         const char *key, const char *type, const char *time, const char *payload,
                         size_t payload_len);
 
+/*
+ * The events of one firing (a row of `firings`), produced as a group: the
+ * row is deleted (on the outbox's connection, in batches, like the marks of
+ * outbox rows) once every event added has a delivery report with an offset.
+ * When an event cannot be queued or its delivery fails, the group is
+ * forgotten and its row stays: a firings sweep (scheduler.h) publishes it
+ * again, with the same ce_ids.
+ *
+ * begin: NULL when out of memory (the row stays for the sweep). add: -1
+ * when the event was not queued (the group has failed; adding more is
+ * useless). end: no more events; the outbox owns the group from then on,
+ * whatever happened before.
+ */
+struct outbox_firing;
+struct outbox_firing *outbox_firing_begin(struct outbox *o, int64_t firing_id);
+int outbox_firing_add(struct outbox_firing *f, const char *event_id, const char *topic,
+                      const char *key, const char *type, const char *time, const char *payload,
+                      size_t payload_len);
+void outbox_firing_end(struct outbox_firing *f);
+
+/* 1 while this process publishes the firing, or has it confirmed and not yet
+ * deleted: the sweep leaves it alone. */
+int outbox_firing_held(const struct outbox *o, int64_t firing_id);
+
+/* How many more messages librdkafka may be given now: half its queue
+ * (queue.buffering.max.messages) less what it holds, so that a burst of
+ * firing waits rather than meets a full queue. */
+long outbox_room(const struct outbox *o);
+
 /* Kafka cluster reachable and the producer usable. */
 int outbox_ready(const struct outbox *o);
 
 /* Rows handed to librdkafka and not confirmed yet, plus confirmed ones not
- * marked yet. */
+ * marked yet, plus the events of firings not confirmed yet. */
 long outbox_inflight(const struct outbox *o);
 
 /* Nothing queued in librdkafka and every confirmation marked: drain done. */

@@ -429,6 +429,9 @@ int relay_serve(struct config *cfg, const char *cfg_path)
     case_route->arg = cases_route->arg = r.cases;
     if (cfg->scheduler_enabled) {
         struct scheduler_options sco = {.conninfo = cfg->database_url,
+                                        .instance = cfg->instance,
+                                        .sweep_interval_ms = (int)cfg->outbox_sweep_interval_ms,
+                                        .sweep_age_ms = (int)cfg->outbox_sweep_age_ms,
                                         .retry_max_ms = (int)cfg->database_retry_max_ms,
                                         .connections = (int)cfg->scheduler_connections,
                                         .batch_max = (int)cfg->scheduler_batch_max,

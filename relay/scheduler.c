@@ -15,49 +15,102 @@
 #include "outbox.h"
 #include "timeutil.h"
 
+/* The columns of a case row the events are built from, shared by the claim
+ * and the firings sweep (enum below, C_ID to C_LINKED): the case c and, from
+ * LINKED_CTE over the cases k(id) of the statement, lk.refs. */
+#define CASE_COLUMNS                                                                               \
+    " c.id, c.ref, c.kind, c.rail, c.state, c.window_state,"                                       \
+    "  floor(extract(epoch FROM c.start_at))::bigint,"                                             \
+    "  floor(extract(epoch FROM c.received_at))::bigint,"                                          \
+    "  floor(extract(epoch FROM c.deadline_at))::bigint,"                                          \
+    "  c.amount_minor, c.currency, c.debtor_iban, c.debtor_bic, c.creditor_iban,"                  \
+    "  c.creditor_bic, c.card_bin, c.card_last4, c.receipt, c.scenario, c.departement,"            \
+    "  c.details::text, coalesce(lk.refs, '[]'),"
+
+/* The linked cases of each case of k(id), for the whole statement at once
+ * (a subquery per case cost 1.5 us a case more, mule_links empty or not):
+ * the other open cases naming the same beneficiary IBAN, by id, at most
+ * 100. */
+#define LINKED_CTE                                                                                 \
+    " lk AS ("                                                                                     \
+    "  SELECT x.id, json_agg(x.ref ORDER BY x.lid)::text AS refs FROM ("                           \
+    "    SELECT c.id, c2.id AS lid, c2.ref,"                                                       \
+    "      row_number() OVER (PARTITION BY c.id ORDER BY c2.id) AS n"                              \
+    "    FROM k JOIN cases c ON c.id = k.id JOIN mule_links ml ON ml.iban = c.creditor_iban"       \
+    "    JOIN cases c2 ON c2.id = ml.case_id WHERE c2.state = 'open' AND c2.id <> c.id) x"         \
+    "  WHERE x.n <= 100 GROUP BY x.id)"
+
 /*
  * Claim: due milestones (SKIP LOCKED, so that concurrent claimers share them
- * out), then every due pending milestone of the same cases (SKIP LOCKED
- * again, so that no claimer ever waits: the lock re-reads each row, so one
- * fired or skipped meanwhile is not returned), with their case rows read but
- * not locked; an acknowledgement that resolves a case skips its pending
- * milestones under the same row locks. A case whose expiry is due is locked
- * too (SKIP LOCKED: one being acknowledged is left for the next batch), as
- * its state changes. Nothing here ever waits for a lock, so the scheduler
- * cannot deadlock with the acknowledgements.
+ * out); every milestone of their cases, read (allm); the other due pending
+ * ones among them locked too (SKIP LOCKED again: no claimer ever waits; the
+ * lock re-reads each row, so one fired or skipped meanwhile is not
+ * returned); and, per case, the due pending milestones this batch could not
+ * lock (another batch holds them) and the severities already fired, so that
+ * a case whose milestones two batches share still collapses into its most
+ * severe one (plan_case). The case rows are read, not locked; an
+ * acknowledgement that resolves a case skips its pending milestones under
+ * the same row locks. A case whose expiry is due is locked too (SKIP
+ * LOCKED: one being acknowledged is left for the next batch), as its state
+ * changes. Nothing here ever waits for a lock, so the scheduler cannot
+ * deadlock with the acknowledgements.
  */
 static const char sql_claim[] =
     "WITH cand AS ("
-    "  SELECT case_id FROM milestones WHERE state = 'pending' AND due_at <= now()"
+    "  SELECT case_id, name, severity, due_at FROM milestones"
+    "  WHERE state = 'pending' AND due_at <= now()"
     "  ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED),"
-    " due AS ("
+    " allm AS ("
+    "  SELECT m.case_id, m.name, m.severity, m.due_at, m.state FROM milestones m"
+    "  WHERE m.case_id IN (SELECT case_id FROM cand)),"
+    " more AS ("
     "  SELECT m.case_id, m.name, m.severity, m.due_at FROM milestones m"
-    "  WHERE m.case_id IN (SELECT case_id FROM cand) AND m.state = 'pending'"
-    "    AND m.due_at <= now()"
+    "  WHERE (m.case_id, m.name) IN ("
+    "      SELECT a.case_id, a.name FROM allm a WHERE a.state = 'pending' AND a.due_at <= now()"
+    "      AND NOT EXISTS (SELECT 1 FROM cand k WHERE k.case_id = a.case_id AND k.name = a.name))"
+    "    AND m.state = 'pending' AND m.due_at <= now()"
     "  FOR UPDATE OF m SKIP LOCKED),"
+    " due AS (SELECT * FROM cand UNION ALL SELECT * FROM more),"
     " d AS ("
-    "  SELECT case_id, string_agg(name || ':' || severity || ':' ||"
-    "    floor(extract(epoch FROM now() - due_at) * 1000)::bigint, ',' ORDER BY due_at) AS list,"
-    "    bool_or(name = 'expiry') AS expiring"
-    "  FROM due GROUP BY case_id),"
+    "  SELECT a.case_id, string_agg(u.name || ':' || u.severity || ':' ||"
+    "    floor(extract(epoch FROM now() - u.due_at) * 1000)::bigint, ',' ORDER BY u.due_at)"
+    "    FILTER (WHERE u.name IS NOT NULL) AS list,"
+    "    coalesce(bool_or(u.name = 'expiry'), false) AS expiring,"
+    "    string_agg(a.name || ':' || a.severity, ',') FILTER (WHERE u.name IS NULL"
+    "      AND a.state = 'pending' AND a.due_at <= now()) AS others,"
+    "    string_agg(a.severity, ',') FILTER (WHERE a.state = 'fired') AS fired"
+    "  FROM allm a LEFT JOIN due u ON u.case_id = a.case_id AND u.name = a.name"
+    "  GROUP BY a.case_id HAVING count(u.name) > 0),"
     " xl AS ("
     "  SELECT c.id FROM cases c WHERE c.id IN (SELECT case_id FROM d WHERE expiring)"
-    "  FOR UPDATE OF c SKIP LOCKED)"
-    " SELECT c.id, c.ref, c.kind, c.rail, c.state, c.window_state,"
-    "  floor(extract(epoch FROM c.start_at))::bigint,"
-    "  floor(extract(epoch FROM c.received_at))::bigint,"
-    "  floor(extract(epoch FROM c.deadline_at))::bigint,"
-    "  c.amount_minor, c.currency, c.debtor_iban, c.debtor_bic, c.creditor_iban,"
-    "  c.creditor_bic, c.card_bin, c.card_last4, c.receipt, c.scenario, c.departement,"
-    "  c.details::text,"
-    "  (SELECT coalesce(json_agg(l.ref ORDER BY l.id), '[]') FROM ("
-    "    SELECT c2.id, c2.ref FROM mule_links ml JOIN cases c2 ON c2.id = ml.case_id"
-    "    WHERE c.creditor_iban IS NOT NULL AND ml.iban = c.creditor_iban"
-    "      AND c2.state = 'open' AND c2.id <> c.id ORDER BY c2.id LIMIT 100) l)::text,"
-    "  d.list, floor(extract(epoch FROM now()))::bigint, (SELECT count(*) FROM cand),"
+    "  FOR UPDATE OF c SKIP LOCKED),"
+    " k AS (SELECT case_id AS id FROM d)," LINKED_CTE " SELECT" CASE_COLUMNS
+    "  d.list, (SELECT floor(extract(epoch FROM now()))::bigint), (SELECT count(*) FROM cand),"
     "  NOT d.expiring OR c.id IN (SELECT id FROM xl),"
-    "  (SELECT string_agg(a.party, ',') FROM case_addressees a WHERE a.case_id = c.id)"
-    " FROM d JOIN cases c ON c.id = d.case_id";
+    "  (SELECT string_agg(a.party, ',') FROM case_addressees a WHERE a.case_id = c.id),"
+    "  (SELECT floor(extract(epoch FROM now()) * 1000000)::bigint), d.others, d.fired"
+    " FROM d JOIN cases c ON c.id = d.case_id LEFT JOIN lk ON lk.id = c.id";
+
+/* The milestones of one firing, to publish again (the sweep): the same
+ * columns as the claim, the milestone as a one-item list, its fired time as
+ * the claim's now. */
+static const char sql_refire[] =
+    "WITH u AS ("
+    "  SELECT u.case_id, u.name FROM firings f"
+    "  CROSS JOIN LATERAL unnest(f.case_ids, f.names) AS u(case_id, name) WHERE f.id = $1::bigint),"
+    " k AS (SELECT DISTINCT case_id AS id FROM u)," LINKED_CTE " SELECT" CASE_COLUMNS
+    "  u.name || ':' || m.severity || ':0', floor(extract(epoch FROM m.fired_at))::bigint, 0,"
+    "  true, NULL::text, floor(extract(epoch FROM m.fired_at) * 1000000)::bigint, NULL::text,"
+    "  NULL::text"
+    " FROM u JOIN milestones m ON m.case_id = u.case_id AND m.name = u.name AND m.state = 'fired'"
+    " JOIN cases c ON c.id = u.case_id LEFT JOIN lk ON lk.id = c.id";
+
+/* Firings nobody confirmed in time: a crashed relay's, or one whose events
+ * failed. */
+static const char sql_stale[] =
+    "SELECT id FROM firings WHERE id > $1::bigint"
+    " AND fired_at < now() - make_interval(secs => $2::int / 1000.0) ORDER BY id LIMIT 100";
+#define STALE_PAGE 100
 
 enum {
     C_ID = 0,
@@ -87,12 +140,17 @@ enum {
     C_CANDIDATES,
     C_LOCKED, /* false: its expiry is due and the case is locked by another transaction */
     C_KNOWN,  /* the parties it was already addressed to, comma-separated */
+    C_NOW_US, /* the transaction's now (the fired_at written), microseconds */
+    C_OTHERS, /* "name:severity,...": due, pending, locked by another transaction */
+    C_FIRED,  /* "severity,...": of its milestones already fired */
     C_COUNT
 };
 
-/* Fire: one statement for the whole batch, from arrays (unnest). Fails when
- * a milestone was not pending any more, which the locks above exclude. */
-#define FIRE_PARAMS 14
+/* Fire: one statement for the whole batch, from arrays (unnest): the
+ * milestones marked, the cases expired, the new addressees, and the firing
+ * naming the milestones whose events are to be confirmed. Fails when a
+ * milestone was not pending any more, which the locks above exclude. */
+#define FIRE_PARAMS 11
 static const char sql_fire[] =
     "WITH upd AS ("
     "  UPDATE milestones m SET state = u.s, fired_at = CASE WHEN u.s = 'fired' THEN now() END"
@@ -105,15 +163,13 @@ static const char sql_fire[] =
     "  INSERT INTO case_addressees (case_id, party, role, first_escalated_at)"
     "  SELECT a.c, a.p, a.r, now() FROM unnest($5::bigint[], $6::text[], $7::text[]) AS a(c, p, r)"
     "  ON CONFLICT (case_id, party) DO NOTHING RETURNING 1),"
-    " ob AS ("
-    "  INSERT INTO outbox (event_id, topic, key, type, case_ref, payload)"
-    "  SELECT * FROM unnest($8::uuid[], $9::text[], $10::text[], $11::text[], $12::text[],"
-    "    $13::text[])"
-    "  RETURNING id, event_id)"
-    " SELECT relay48_assert((SELECT count(*) FROM upd) = $14::int,"
+    " fi AS ("
+    "  INSERT INTO firings (instance, fired_at, case_ids, names)"
+    "  SELECT $8, now(), $9::bigint[], $10::text[] WHERE cardinality($9::bigint[]) > 0"
+    "  RETURNING id)"
+    " SELECT relay48_assert((SELECT count(*) FROM upd) = $11::int,"
     "    'a claimed milestone was not pending'),"
-    "  (SELECT count(*) FROM exp), (SELECT count(*) FROM ad),"
-    "  (SELECT string_agg(id::text || ' ' || event_id::text, ',') FROM ob)";
+    "  (SELECT count(*) FROM exp), (SELECT count(*) FROM ad), (SELECT id FROM fi)";
 
 /* Milliseconds until the earliest pending milestone (<= 0: one is due but
  * was not claimable), NULL when none is pending. */
@@ -121,15 +177,20 @@ static const char sql_next[] =
     "SELECT floor(extract(epoch FROM min(due_at) - clock_timestamp()) * 1000)::bigint "
     "FROM milestones WHERE state = 'pending'";
 
-/* The outbox holds exactly what Kafka has not confirmed (rows are deleted
- * from their delivery reports). */
+/* The outbox holds exactly what Kafka has not confirmed of the intake and
+ * the acknowledgements (rows are deleted from their delivery reports), the
+ * firings what it has not confirmed of the milestones. */
 static const char sql_stats[] =
     "SELECT (SELECT count(*) FROM milestones WHERE state = 'pending'),"
     " (SELECT count(*) FROM outbox),"
-    " (SELECT coalesce(floor(extract(epoch FROM now() - min(created_at)) * 1000), 0)::bigint"
-    "  FROM outbox)";
+    " (SELECT coalesce(floor(extract(epoch FROM now() - least("
+    "    (SELECT min(created_at) FROM outbox), (SELECT min(fired_at) FROM firings))) * 1000),"
+    "   0)::bigint),"
+    " (SELECT coalesce(sum(cardinality(case_ids)), 0) FROM firings)";
 
 #define BACKOFF_MIN_MS 10
+/* Waiting for room in librdkafka's queue. */
+#define KAFKA_WAIT_MS 5
 
 /* ---- growable text for array literals ---------------------------------------- */
 
@@ -219,23 +280,22 @@ static void arr_int(struct buf *b, int64_t v)
 
 /* ---- state ----------------------------------------------------------------- */
 
-struct sched_event {
-    struct escalate_event ev;
-    char ref[IDS_REF_SIZE];
-    int64_t row_id;
+/* Events built for Kafka, each with its payload owned. */
+struct evlist {
+    struct escalate_event *ev;
+    int n, cap;
 };
 
 struct worker;
 
 struct batch {
     struct worker *w;
-    int outstanding; /* statements queued whose callback has not run */
+    int outstanding; /* statements queued whose callback has not run, + 1 while on_claim runs */
     int phase;       /* 1 claim, 2 fire */
     int claim_ok;
     int candidates, cases;
-    int64_t now_s;
-    struct sched_event *ev;
-    int nev, cap_ev;
+    int64_t now_s, now_us;
+    struct evlist events; /* of the milestones fired, built while the fire runs */
     /* what the fire changes, for metrics once committed */
     int fired[MILESTONE_COUNT];
     int skipped_collapsed, skipped_closed;
@@ -245,8 +305,9 @@ struct batch {
     /* results */
     int fire_ok, commit_ok, next_ok, next_null;
     int64_t next_ms;
-    char *rows;      /* "id event_id,..." */
-    int64_t t_start; /* monotonic, for relay48_scheduler_batch_seconds */
+    int64_t firing_id; /* 0: nothing fired with events */
+    int build_failed;  /* the events are left to the sweep */
+    int64_t t_start;   /* monotonic, for relay48_scheduler_batch_seconds */
 };
 
 struct worker {
@@ -254,7 +315,9 @@ struct worker {
     struct db *db;
     int idx;
     struct batch *b;
-    int stats; /* a stats query is out */
+    int stats;        /* a stats query is out */
+    int sweep;        /* a firings sweep query is out */
+    int64_t sweep_id; /* the firing it reads again, 0 when it lists */
 };
 
 struct scheduler {
@@ -262,14 +325,27 @@ struct scheduler {
     struct outbox *outbox;
     struct bankdir *dir;
     struct scheduler_options opt;
-    char *conninfo;
+    char *conninfo, *instance;
     struct worker w[SCHEDULER_MAX_CONNECTIONS];
     int nw;
-    struct event *ev_wake, *ev_stats;
+    struct event *ev_wake, *ev_stats, *ev_sweep;
     int64_t wake_at_us; /* monotonic deadline of ev_wake, 0 when not armed */
     int backoff_ms;
     int stopping;
     int busy; /* batches in flight */
+    /* firings sweep: stale ids listed, the one being published again */
+    int sweep_wanted; /* a sweep is due or under way */
+    int sweep_out;    /* one of its queries is out (one at a time) */
+    int sweep_listed; /* the sweep under way has listed a page */
+    /* The first sweep after start takes every firing whatever its age; it
+     * lists them before this relay's first batch, so that none of its own
+     * (committed, their events not yet produced) is taken for a dead
+     * relay's. No batch starts before that list is answered. */
+    int sweep_first_done;
+    int sweep_age_ms; /* of the sweep under way */
+    int64_t sweep_cursor;
+    int64_t stale[STALE_PAGE];
+    int nstale, istale;
 };
 
 static int64_t mono_us(void)
@@ -303,34 +379,62 @@ static void arm(struct scheduler *s, int64_t ms)
     s->wake_at_us = at;
 }
 
+static void evlist_free(struct evlist *l)
+{
+    escalate_events_free(l->ev, l->n);
+    free(l->ev);
+    memset(l, 0, sizeof(*l));
+}
+
 static void batch_free(struct batch *b)
 {
     if (!b)
         return;
-    for (int i = 0; i < b->nev; i++)
-        free(b->ev[i].ev.payload);
-    free(b->ev);
+    evlist_free(&b->events);
     free(b->lateness_ms);
-    free(b->rows);
     free(b);
 }
 
+/* Room in librdkafka's queue for the events of a full batch. */
+static int kafka_room(const struct scheduler *s)
+{
+    return outbox_room(s->outbox) >= (long)s->opt.batch_max * ESCALATE_EVENTS_MAX;
+}
+
 static int start_batch(struct worker *w);
+static void sweep_next(struct worker *w);
 
 /* Start idle, connected workers: one (a timer or a notification: the batch
- * tells whether more are needed) or all (more work is known to be due). */
+ * tells whether more are needed) or all (more work is known to be due). An
+ * idle worker runs the firings sweep first when one is due. */
 static void kick(struct scheduler *s, int all)
 {
     if (s->stopping)
         return;
-    int started = 0, idle = 0;
+    if (!s->sweep_first_done) {
+        for (int i = 0; i < s->nw && !s->sweep_out; i++) {
+            if (!s->w[i].b && !s->w[i].stats && !s->w[i].sweep)
+                sweep_next(&s->w[i]);
+        }
+        return; /* on_stale kicks again */
+    }
+    int started = 0, idle = 0, full = 0;
     for (int i = 0; i < s->nw; i++) {
         struct worker *w = &s->w[i];
-        if (w->b || w->stats)
+        if (w->b || w->stats || w->sweep)
             continue;
         if (!db_ready(w->db)) {
             idle++;
             continue;
+        }
+        if (s->sweep_wanted && !s->sweep_out) {
+            sweep_next(w);
+            if (w->sweep)
+                continue;
+        }
+        if (!kafka_room(s)) {
+            full = 1;
+            break;
         }
         if (start_batch(w) == 0)
             started++;
@@ -339,7 +443,9 @@ static void kick(struct scheduler *s, int all)
         if (started && !all)
             break;
     }
-    if (!started && !s->busy)
+    if (full)
+        arm(s, KAFKA_WAIT_MS);
+    else if (!started && !s->busy)
         arm(s, idle ? s->backoff_ms : s->opt.poll_ms);
 }
 
@@ -352,47 +458,131 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         arm(s, s->opt.poll_ms);
 }
 
-/* ---- fire --------------------------------------------------------------------- */
+/* ---- a case row and its events ---------------------------------------------- */
 
-static void publish(struct batch *b)
+static const char *value(PGresult *res, int row, int col)
 {
-    struct scheduler *s = b->w->s;
-    char when[TIMEUTIL_UTC_SIZE];
-    if (rfc3339_format_utc(b->now_s, when, sizeof(when)) != 0)
-        snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
-    /* rows: "id event_id,id event_id", in insertion order in practice; matched
-     * by event id whatever the order. */
-    const char *p = b->rows;
-    int k = 0;
-    while (p && *p) {
-        char *end = NULL;
-        int64_t id = strtoll(p, &end, 10);
-        if (!end || *end != ' ')
-            break;
-        const char *uuid = end + 1;
-        size_t ulen = strcspn(uuid, ",");
-        int found = -1;
-        if (k < b->nev && ulen == IDS_UUID_SIZE - 1 && strncmp(b->ev[k].ev.id, uuid, ulen) == 0) {
-            found = k;
-        } else {
-            for (int i = 0; i < b->nev; i++) {
-                if (ulen == IDS_UUID_SIZE - 1 && strncmp(b->ev[i].ev.id, uuid, ulen) == 0) {
-                    found = i;
-                    break;
-                }
-            }
-        }
-        if (found >= 0) {
-            struct escalate_event *e = &b->ev[found].ev;
-            outbox_publish_one(s->outbox, id, e->id, e->topic, e->key, e->type, when, e->payload,
-                               e->payload_len);
-            k = found + 1;
-        }
-        p = uuid + ulen;
-        if (*p == ',')
-            p++;
-    }
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
+
+static int64_t int_value(PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* The bank's name from the directory when the IBAN's bank is the BIC addressed. */
+static void bank_name(const struct scheduler *s, const char *iban, const char *bic, char *out,
+                      size_t size)
+{
+    out[0] = '\0';
+    char found[12];
+    if (!s->dir || !iban || !bic || !*iban)
+        return;
+    if (bankdir_lookup(s->dir, iban, found, out, size) != 0 || strcmp(found, bic) != 0)
+        out[0] = '\0';
+}
+
+/* The case of a row, its strings borrowed from res; no details, no linked
+ * cases and no bank names (case_details adds them). */
+static void case_from_row(PGresult *res, int row, struct escalate_case *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->id = int_value(res, row, C_ID);
+    c->ref = value(res, row, C_REF);
+    c->kind = value(res, row, C_KIND);
+    c->rail = value(res, row, C_RAIL);
+    c->state = value(res, row, C_STATE);
+    c->window_state = value(res, row, C_WINDOW_STATE);
+    c->start_at = int_value(res, row, C_START);
+    c->received_at = int_value(res, row, C_RECEIVED);
+    c->deadline_at = int_value(res, row, C_DEADLINE);
+    c->amount_minor = int_value(res, row, C_AMOUNT);
+    c->currency = value(res, row, C_CURRENCY);
+    c->debtor_iban = value(res, row, C_DEBTOR_IBAN);
+    c->debtor_bic = value(res, row, C_DEBTOR_BIC);
+    c->creditor_iban = value(res, row, C_CREDITOR_IBAN);
+    c->creditor_bic = value(res, row, C_CREDITOR_BIC);
+    c->card_bin = value(res, row, C_CARD_BIN);
+    c->card_last4 = value(res, row, C_CARD_LAST4);
+    c->receipt = value(res, row, C_RECEIPT);
+    c->scenario = value(res, row, C_SCENARIO);
+    c->departement = value(res, row, C_DEPARTEMENT);
+}
+
+static int evlist_reserve(struct evlist *l, int more)
+{
+    if (l->n + more <= l->cap)
+        return 0;
+    int ncap = l->cap ? l->cap : 256;
+    while (ncap < l->n + more)
+        ncap *= 2;
+    struct escalate_event *n = realloc(l->ev, (size_t)ncap * sizeof(*n));
+    if (!n)
+        return -1;
+    l->ev = n;
+    l->cap = ncap;
+    return 0;
+}
+
+/* The events of milestone m of the case of a row (claim or sweep), fired at
+ * fired_us with severity sev, appended to out with their derived ids. */
+static int build_events(const struct scheduler *s, PGresult *res, int row, enum milestone m,
+                        enum severity sev, int64_t fired_us, struct evlist *out)
+{
+    struct escalate_case c;
+    case_from_row(res, row, &c);
+    if (!c.ref || !c.kind || !c.rail)
+        return 0;
+    json_t *details =
+        json_loads(value(res, row, C_DETAILS) ? value(res, row, C_DETAILS) : "{}", 0, NULL);
+    json_t *linked =
+        json_loads(value(res, row, C_LINKED) ? value(res, row, C_LINKED) : "[]", 0, NULL);
+    char debtor_name[128], creditor_name[128];
+    bank_name(s, c.debtor_iban, c.debtor_bic, debtor_name, sizeof(debtor_name));
+    bank_name(s, c.creditor_iban, c.creditor_bic, creditor_name, sizeof(creditor_name));
+    c.debtor_bank_name = debtor_name;
+    c.creditor_bank_name = creditor_name;
+    c.details = details;
+    c.linked_cases = linked;
+    int rc = -1;
+    if (evlist_reserve(out, ESCALATE_EVENTS_MAX) == 0) {
+        struct escalate_event *ev = out->ev + out->n;
+        int n = escalate_milestone(&c, m, sev, fired_us, ev, ESCALATE_EVENTS_MAX);
+        if (n >= 0) {
+            out->n += n;
+            rc = 0;
+        }
+    }
+    json_decref(details);
+    json_decref(linked);
+    return rc;
+}
+
+/* Hand the events of a committed firing to Kafka; its row is deleted once
+ * they are all confirmed. A firing that cannot be started stays for the
+ * sweep. */
+static void publish(struct scheduler *s, int64_t firing_id, int64_t fired_s,
+                    const struct evlist *events)
+{
+    char when[TIMEUTIL_UTC_SIZE];
+    if (rfc3339_format_utc(fired_s, when, sizeof(when)) != 0)
+        snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
+    struct outbox_firing *f = outbox_firing_begin(s->outbox, firing_id);
+    if (!f) {
+        log_warn("scheduler.publish_deferred", "firing %" PRId64 " left to the sweep (no memory)",
+                 firing_id);
+        return;
+    }
+    for (int i = 0; i < events->n; i++) {
+        const struct escalate_event *e = &events->ev[i];
+        if (outbox_firing_add(f, e->id, e->topic, e->key, e->type, when, e->payload,
+                              e->payload_len) != 0)
+            break; /* the firing has failed: the sweep sends it whole */
+    }
+    outbox_firing_end(f);
+}
+
+/* ---- fire --------------------------------------------------------------------- */
 
 static void count_committed(const struct batch *b)
 {
@@ -425,7 +615,8 @@ static void finish(struct batch *b)
     int full = 0;
     if (b->phase == 2 && b->commit_ok && (b->cases == 0 || b->fire_ok)) {
         if (b->cases) {
-            publish(b);
+            if (b->firing_id > 0 && !b->build_failed)
+                publish(s, b->firing_id, b->now_s, &b->events);
             count_committed(b);
         }
         full = b->candidates >= s->opt.batch_max;
@@ -453,11 +644,11 @@ static void finish(struct batch *b)
     }
     if (full) {
         s->backoff_ms = BACKOFF_MIN_MS;
-        if (start_batch(w) != 0)
-            arm(s, s->backoff_ms);
-        kick(s, 1); /* more is due: every idle connection helps */
+        kick(s, 1); /* more is due: every idle connection helps, this one first */
         return;
     }
+    if (s->sweep_wanted)
+        kick(s, 0); /* an idle connection for the sweep */
     if (!next_ok || next_null) {
         arm(s, s->opt.poll_ms);
     } else if (next_ms > 0) {
@@ -485,9 +676,7 @@ static void on_fire(PGresult *res, void *arg)
     if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
         b->fire_ok = 1;
         if (!PQgetisnull(res, 0, 3))
-            b->rows = strdup(PQgetvalue(res, 0, 3));
-        if (!PQgetisnull(res, 0, 3) && !b->rows)
-            b->fire_ok = 0;
+            b->firing_id = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
     } else if (res && PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
         log_error("scheduler.fire_failed", "%s", PQresultErrorMessage(res));
     }
@@ -500,7 +689,7 @@ static void on_commit(PGresult *res, void *arg)
     b->commit_ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!res && b->cases)
         log_warn("scheduler.commit_unknown",
-                 "connection lost during the commit of %d case(s): the outbox sweep publishes "
+                 "connection lost during the commit of %d case(s): the firings sweep publishes "
                  "them if it committed",
                  b->cases);
     settle(b);
@@ -516,45 +705,6 @@ static void on_next(PGresult *res, void *arg)
             b->next_ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     }
     settle(b);
-}
-
-static int add_event(struct batch *b, struct escalate_event *e, const char *ref)
-{
-    if (b->nev == b->cap_ev) {
-        int ncap = b->cap_ev ? b->cap_ev * 2 : 256;
-        struct sched_event *n = realloc(b->ev, (size_t)ncap * sizeof(*n));
-        if (!n)
-            return -1;
-        b->ev = n;
-        b->cap_ev = ncap;
-    }
-    struct sched_event *se = &b->ev[b->nev++];
-    se->ev = *e;
-    snprintf(se->ref, sizeof(se->ref), "%s", ref);
-    se->row_id = 0;
-    return 0;
-}
-
-static const char *value(PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
-static int64_t int_value(PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
-/* The bank's name from the directory when the IBAN's bank is the BIC addressed. */
-static void bank_name(const struct scheduler *s, const char *iban, const char *bic, char *out,
-                      size_t size)
-{
-    out[0] = '\0';
-    char found[12];
-    if (!s->dir || !iban || !bic || !*iban)
-        return;
-    if (bankdir_lookup(s->dir, iban, found, out, size) != 0 || strcmp(found, bic) != 0)
-        out[0] = '\0';
 }
 
 /* 1 when party is one of the comma-separated list. */
@@ -573,24 +723,62 @@ static int listed(const char *list, const char *party)
 
 /* The parameter arrays of the fire statement. */
 struct fire_params {
-    struct buf ms_case, ms_name, ms_state, expire, ad_case, ad_party, ad_role;
-    struct buf ev_id, ev_topic, ev_key, ev_type, ev_ref, ev_payload;
+    struct buf ms_case, ms_name, ms_state, expire, ad_case, ad_party, ad_role, fi_case, fi_name;
     int nms;
 };
 
+#define FIRE_PARAMS_BUFS(f)                                                                        \
+    {                                                                                              \
+        &(f)->ms_case, &(f)->ms_name, &(f)->ms_state, &(f)->expire, &(f)->ad_case, &(f)->ad_party, \
+            &(f)->ad_role, &(f)->fi_case, &(f)->fi_name                                            \
+    }
+
 static void fire_params_free(struct fire_params *f)
 {
-    struct buf *all[] = {&f->ms_case,  &f->ms_name, &f->ms_state,  &f->expire,   &f->ad_case,
-                         &f->ad_party, &f->ad_role, &f->ev_id,     &f->ev_topic, &f->ev_key,
-                         &f->ev_type,  &f->ev_ref,  &f->ev_payload};
+    struct buf *all[] = FIRE_PARAMS_BUFS(f);
     for (size_t i = 0; i < RELAY_ARRAY_LEN(all); i++)
         free(all[i]->p);
 }
 
-/* One claimed case: decide what fires, build its events, add its rows. */
-static int plan_case(struct batch *b, PGresult *res, int row, struct fire_params *f)
+/* 1 when list ("name:severity,..." when named, else "severity,...") holds a
+ * severity at least sev; other batches' due milestones outrank at equal
+ * severity too (the latest of the most severe fires, and theirs are not
+ * earlier than ours in any way that matters: either fires the same events). */
+static int outranked(const char *list, int named, enum severity sev)
 {
-    struct scheduler *s = b->w->s;
+    char copy[256];
+    char *save = NULL;
+    if (!list || !*list)
+        return 0;
+    snprintf(copy, sizeof(copy), "%s", list);
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        const char *sv = tok;
+        if (named) {
+            char *colon = strchr(tok, ':');
+            if (!colon)
+                continue;
+            sv = colon + 1;
+        }
+        enum severity x;
+        if (severity_parse(sv, &x) == 0 && x >= sev)
+            return 1;
+    }
+    return 0;
+}
+
+/* A milestone that fires with events, to build once the fire is sent. */
+struct to_build {
+    int row;
+    enum milestone m;
+    enum severity sev;
+};
+
+/* One claimed case: decide what fires and add its rows; *tb is set when it
+ * has events to build. */
+static int plan_case(struct batch *b, PGresult *res, int row, struct fire_params *f,
+                     struct to_build *tb, int *has_tb)
+{
+    *has_tb = 0;
     int64_t case_id = int_value(res, row, C_ID);
     const char *ref = value(res, row, C_REF);
     const char *state = value(res, row, C_STATE);
@@ -635,6 +823,13 @@ static int plan_case(struct batch *b, PGresult *res, int row, struct fire_params
             if (due[i].severity == worst)
                 fire = i;
         }
+        /* Unless a milestone at least as severe is due and held by another
+         * batch (which fires it: these collapse into it), or has fired
+         * already (these are stale): two batches that share a case's due
+         * milestones still fire only the most severe. */
+        if (outranked(value(res, row, C_OTHERS), 1, worst) ||
+            outranked(value(res, row, C_FIRED), 0, worst))
+            fire = -1;
     }
     for (int i = 0; i < ndue; i++) {
         arr_int(&f->ms_case, case_id);
@@ -655,68 +850,28 @@ static int plan_case(struct batch *b, PGresult *res, int row, struct fire_params
     enum milestone m = due[fire].name;
     if (m == MILESTONE_ALERT)
         return 0; /* the intake's commit published the alert */
-    if (m == MILESTONE_EXPIRY)
+    if (m == MILESTONE_EXPIRY) {
         arr_int(&f->expire, case_id);
-
-    json_t *details =
-        json_loads(value(res, row, C_DETAILS) ? value(res, row, C_DETAILS) : "{}", 0, NULL);
-    json_t *linked =
-        json_loads(value(res, row, C_LINKED) ? value(res, row, C_LINKED) : "[]", 0, NULL);
-    char debtor_name[128], creditor_name[128];
-    bank_name(s, value(res, row, C_DEBTOR_IBAN), value(res, row, C_DEBTOR_BIC), debtor_name,
-              sizeof(debtor_name));
-    bank_name(s, value(res, row, C_CREDITOR_IBAN), value(res, row, C_CREDITOR_BIC), creditor_name,
-              sizeof(creditor_name));
-    struct escalate_case c = {
-        .id = case_id,
-        .ref = ref,
-        .kind = value(res, row, C_KIND),
-        .rail = value(res, row, C_RAIL),
-        .state = state,
-        .window_state = value(res, row, C_WINDOW_STATE),
-        .start_at = int_value(res, row, C_START),
-        .received_at = int_value(res, row, C_RECEIVED),
-        .deadline_at = int_value(res, row, C_DEADLINE),
-        .amount_minor = int_value(res, row, C_AMOUNT),
-        .currency = value(res, row, C_CURRENCY),
-        .debtor_iban = value(res, row, C_DEBTOR_IBAN),
-        .debtor_bic = value(res, row, C_DEBTOR_BIC),
-        .creditor_iban = value(res, row, C_CREDITOR_IBAN),
-        .creditor_bic = value(res, row, C_CREDITOR_BIC),
-        .card_bin = value(res, row, C_CARD_BIN),
-        .card_last4 = value(res, row, C_CARD_LAST4),
-        .receipt = value(res, row, C_RECEIPT),
-        .scenario = value(res, row, C_SCENARIO),
-        .departement = value(res, row, C_DEPARTEMENT),
-        .debtor_bank_name = debtor_name,
-        .creditor_bank_name = creditor_name,
-        .details = details,
-        .linked_cases = linked,
-    };
-    struct escalate_event ev[ESCALATE_EVENTS_MAX];
-    int n = escalate_milestone(&c, m, worst, b->now_s, ev, ESCALATE_EVENTS_MAX);
-    json_decref(details);
-    json_decref(linked);
-    if (n < 0)
-        return -1;
-    for (int i = 0; i < n; i++) {
-        struct escalate_event *e = &ev[i];
-        if (add_event(b, e, ref) != 0) {
-            escalate_events_free(ev + i, n - i);
-            return -1;
-        }
-        arr_cstr(&f->ev_id, e->id);
-        arr_cstr(&f->ev_topic, e->topic);
-        arr_cstr(&f->ev_key, e->key);
-        arr_cstr(&f->ev_type, e->type);
-        arr_cstr(&f->ev_ref, ref);
-        arr_str(&f->ev_payload, e->payload, e->payload_len);
-        if (e->party[0] && !listed(value(res, row, C_KNOWN), e->party)) {
-            arr_int(&f->ad_case, case_id);
-            arr_cstr(&f->ad_party, e->party);
-            arr_cstr(&f->ad_role, escalate_role_name(e->role));
+    } else {
+        /* The parties its escalations go to (escalate.h), recorded with the firing. */
+        struct escalate_case c;
+        struct escalate_addressee a[3];
+        case_from_row(res, row, &c);
+        int na = escalate_addressees(&c, 1, a);
+        for (int i = 0; i < na; i++) {
+            if (a[i].party[0] && !listed(value(res, row, C_KNOWN), a[i].party)) {
+                arr_int(&f->ad_case, case_id);
+                arr_cstr(&f->ad_party, a[i].party);
+                arr_cstr(&f->ad_role, escalate_role_name(a[i].role));
+            }
         }
     }
+    arr_int(&f->fi_case, case_id);
+    arr_cstr(&f->fi_name, milestone_name(m));
+    tb->row = row;
+    tb->m = m;
+    tb->sev = worst;
+    *has_tb = 1;
     return 0;
 }
 
@@ -724,8 +879,11 @@ static void on_claim(PGresult *res, void *arg)
 {
     struct batch *b = arg;
     struct worker *w = b->w;
+    struct scheduler *s = w->s;
     struct fire_params f;
     memset(&f, 0, sizeof(f));
+    struct to_build *tb = NULL;
+    int ntb = 0;
     b->outstanding--;
     if (!res) { /* connection lost: the server rolled back */
         finish(b);
@@ -743,15 +901,18 @@ static void on_claim(PGresult *res, void *arg)
     if (n > 0) {
         b->candidates = (int)int_value(res, 0, C_CANDIDATES);
         b->now_s = int_value(res, 0, C_NOW);
+        b->now_us = int_value(res, 0, C_NOW_US);
         b->lateness_ms = calloc((size_t)n, sizeof(int64_t));
-        struct buf *all[] = {&f.ms_case,  &f.ms_name, &f.ms_state,  &f.expire,   &f.ad_case,
-                             &f.ad_party, &f.ad_role, &f.ev_id,     &f.ev_topic, &f.ev_key,
-                             &f.ev_type,  &f.ev_ref,  &f.ev_payload};
+        tb = calloc((size_t)n, sizeof(*tb));
+        struct buf *all[] = FIRE_PARAMS_BUFS(&f);
         for (size_t i = 0; i < RELAY_ARRAY_LEN(all); i++)
             arr_open(all[i]);
-        int bad = !b->lateness_ms;
-        for (int i = 0; i < n && !bad; i++)
-            bad = plan_case(b, res, i, &f) != 0;
+        int bad = !b->lateness_ms || !tb;
+        for (int i = 0; i < n && !bad; i++) {
+            int has = 0;
+            bad = plan_case(b, res, i, &f, &tb[ntb], &has) != 0;
+            ntb += has;
+        }
         for (size_t i = 0; i < RELAY_ARRAY_LEN(all); i++) {
             arr_close(all[i]);
             bad |= all[i]->failed;
@@ -759,36 +920,49 @@ static void on_claim(PGresult *res, void *arg)
         if (bad) {
             log_error("scheduler.out_of_memory", "cannot build a batch of %d case(s)", n);
             fire_params_free(&f);
+            free(tb);
             b->phase = 1;
             b->claim_ok = 0; /* finish rolls back */
             finish(b);
             return;
         }
     }
+    /* Held while this callback runs: a connection lost under db_send or
+     * db_sync answers the statements queued at once (NULL), and the batch
+     * must outlive them. */
+    b->outstanding++;
     char nms[16];
     snprintf(nms, sizeof(nms), "%d", f.nms);
-    const char *p[FIRE_PARAMS] = {f.ms_case.p,    f.ms_name.p,  f.ms_state.p, f.expire.p,
-                                  f.ad_case.p,    f.ad_party.p, f.ad_role.p,  f.ev_id.p,
-                                  f.ev_topic.p,   f.ev_key.p,   f.ev_type.p,  f.ev_ref.p,
-                                  f.ev_payload.p, nms};
-    int queued = 0;
+    const char *p[FIRE_PARAMS] = {f.ms_case.p, f.ms_name.p,  f.ms_state.p, f.expire.p,
+                                  f.ad_case.p, f.ad_party.p, f.ad_role.p,  s->instance,
+                                  f.fi_case.p, f.fi_name.p,  nms};
     int ok = 1;
     if (n > 0) {
         ok = db_send(w->db, "sched_fire", NULL, FIRE_PARAMS, p, on_fire, b) == 0;
-        queued += ok;
+        b->outstanding += ok;
     }
     if (ok) {
         ok = db_send(w->db, NULL, "COMMIT", 0, NULL, on_commit, b) == 0;
-        queued += ok;
+        b->outstanding += ok;
     }
-    if (ok)
-        queued += db_send(w->db, "sched_next", NULL, 0, NULL, on_next, b) == 0;
+    if (ok && db_send(w->db, "sched_next", NULL, 0, NULL, on_next, b) == 0)
+        b->outstanding++;
     fire_params_free(&f);
-    b->outstanding += queued;
-    if (queued && db_sync(w->db) != 0)
+    if (db_sync(w->db) != 0)
         log_warn("scheduler.sync_lost", "connection lost while firing a batch");
-    if (b->outstanding == 0)
-        finish(b); /* nothing queued: the connection is gone and so is the transaction */
+    /* While the server fires: the events, published once the commit is
+     * answered (nothing of them goes to the database). */
+    for (int i = 0; i < ntb && db_ready(w->db); i++) {
+        if (build_events(s, res, tb[i].row, tb[i].m, tb[i].sev, b->now_us, &b->events) != 0) {
+            /* Published by the sweep, built again, once the firing is stale. */
+            log_error("scheduler.build_failed", "cannot build the events of a batch");
+            evlist_free(&b->events);
+            b->build_failed = 1;
+            break;
+        }
+    }
+    free(tb);
+    settle(b);
 }
 
 static int start_batch(struct worker *w)
@@ -816,6 +990,160 @@ static int start_batch(struct worker *w)
     return 0;
 }
 
+/* ---- firings sweep ---------------------------------------------------------- */
+
+/*
+ * Firings older than outbox.sweep_age_ms that this process does not hold
+ * (a crashed relay's, one whose events failed, one whose events could not
+ * be built) are read again with their milestones and cases, and their
+ * events built and produced again with the same ids. One query at a time,
+ * on an idle connection, a page of ids then one firing per query; the
+ * first sweep after start takes every firing whatever its age.
+ */
+static void on_stale(PGresult *res, void *arg);
+static void on_refire(PGresult *res, void *arg);
+
+static void sweep_reset(struct scheduler *s)
+{
+    s->sweep_wanted = 0;
+    s->sweep_listed = 0;
+    s->sweep_cursor = 0;
+    s->nstale = s->istale = 0;
+}
+
+static void sweep_send(struct worker *w, const char *name, int nparams, const char *const *p,
+                       db_result_fn cb)
+{
+    struct scheduler *s = w->s;
+    if (db_send(w->db, name, NULL, nparams, p, cb, w) != 0)
+        return;
+    w->sweep = 1;
+    s->sweep_out = 1;
+    if (db_sync(w->db) != 0)
+        log_warn("scheduler.sync_lost", "connection lost while sweeping firings");
+}
+
+/* The next step of the sweep under way, on idle worker w. */
+static void sweep_next(struct worker *w)
+{
+    struct scheduler *s = w->s;
+    if (s->stopping || !s->sweep_wanted || s->sweep_out || !db_ready(w->db))
+        return;
+    while (s->istale < s->nstale && outbox_firing_held(s->outbox, s->stale[s->istale]))
+        s->istale++;
+    if (s->istale < s->nstale) {
+        if (!kafka_room(s))
+            return; /* the next kick goes on */
+        char id[24];
+        w->sweep_id = s->stale[s->istale++];
+        snprintf(id, sizeof(id), "%" PRId64, w->sweep_id);
+        const char *p[1] = {id};
+        sweep_send(w, "sched_refire", 1, p, on_refire);
+        return;
+    }
+    if (!s->sweep_listed || s->nstale == STALE_PAGE) {
+        if (!s->sweep_listed)
+            s->sweep_age_ms = s->sweep_first_done ? s->opt.sweep_age_ms : 0;
+        char cursor[24], age[16];
+        snprintf(cursor, sizeof(cursor), "%" PRId64, s->sweep_cursor);
+        snprintf(age, sizeof(age), "%d", s->sweep_age_ms);
+        const char *p[2] = {cursor, age};
+        w->sweep_id = 0;
+        sweep_send(w, "sched_stale", 2, p, on_stale);
+        return;
+    }
+    sweep_reset(s); /* done */
+}
+
+/* A sweep query answered: go on with the sweep, or with the firing. */
+static void sweep_answered(struct worker *w)
+{
+    struct scheduler *s = w->s;
+    w->sweep = 0;
+    s->sweep_out = 0;
+    if (s->stopping)
+        return;
+    sweep_next(w);
+    kick(s, 1);
+}
+
+static void on_stale(PGresult *res, void *arg)
+{
+    struct worker *w = arg;
+    struct scheduler *s = w->s;
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+        int n = PQntuples(res);
+        s->nstale = 0;
+        s->istale = 0;
+        for (int i = 0; i < n && i < STALE_PAGE; i++)
+            s->stale[s->nstale++] = int_value(res, i, 0);
+        if (s->nstale)
+            s->sweep_cursor = s->stale[s->nstale - 1];
+        s->sweep_listed = 1;
+    } else {
+        if (res)
+            log_warn("scheduler.sweep_failed", "%s", PQresultErrorMessage(res));
+        sweep_reset(s); /* the next tick tries again, by age */
+    }
+    s->sweep_first_done = 1; /* batches may start */
+    sweep_answered(w);
+}
+
+static void on_refire(PGresult *res, void *arg)
+{
+    struct worker *w = arg;
+    struct scheduler *s = w->s;
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+        struct evlist events = {0};
+        int n = PQntuples(res), bad = 0;
+        int64_t fired_s = n ? int_value(res, 0, C_NOW) : 0;
+        for (int i = 0; i < n && !bad; i++) {
+            /* "name:severity:0" */
+            char copy[64];
+            snprintf(copy, sizeof(copy), "%s", value(res, i, C_DUE) ? value(res, i, C_DUE) : "");
+            char *c1 = strchr(copy, ':');
+            char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+            enum milestone m;
+            enum severity sev;
+            if (!c2)
+                continue;
+            *c1 = *c2 = '\0';
+            if (milestone_parse(copy, &m) != 0 || severity_parse(c1 + 1, &sev) != 0)
+                continue;
+            bad = build_events(s, res, i, m, sev, int_value(res, i, C_NOW_US), &events) != 0;
+        }
+        if (bad) {
+            log_error("scheduler.build_failed", "cannot build the events of firing %" PRId64,
+                      w->sweep_id);
+        } else {
+            /* No row (cases purged): nothing to publish, the firing is deleted. */
+            log_info("scheduler.refire",
+                     "firing %" PRId64 ": %d event(s) of %d milestone(s) sent "
+                     "again",
+                     w->sweep_id, events.n, n);
+            publish(s, w->sweep_id, fired_s, &events);
+            metrics_add("relay48_firings_swept_total", 1);
+        }
+        evlist_free(&events);
+    } else if (res) {
+        log_warn("scheduler.sweep_failed", "%s", PQresultErrorMessage(res));
+    }
+    sweep_answered(w);
+}
+
+static void on_sweep_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct scheduler *s = arg;
+    if (s->stopping)
+        return;
+    s->sweep_wanted = 1;
+    for (int i = 0; i < s->nw && !s->sweep_out; i++) {
+        struct worker *w = &s->w[i];
+        if (!w->b && !w->stats && !w->sweep)
+            sweep_next(w);
+    }
+}
+
 /* ---- gauges ------------------------------------------------------------------ */
 
 static void on_stats(PGresult *res, void *arg)
@@ -826,6 +1154,7 @@ static void on_stats(PGresult *res, void *arg)
         metrics_set("relay48_milestones_pending", int_value(res, 0, 0));
         metrics_set("relay48_outbox_backlog", int_value(res, 0, 1));
         metrics_set("relay48_outbox_oldest_age_seconds", int_value(res, 0, 2) / 1000);
+        metrics_set("relay48_firings_unconfirmed", int_value(res, 0, 3));
     }
     if (w->s->busy == 0 && !w->s->stopping)
         kick(w->s, 0);
@@ -840,7 +1169,7 @@ static void on_stats_tick(evutil_socket_t fd, short what, void *arg)
      * query cannot abort a batch. */
     for (int i = s->nw - 1; i >= 0; i--) {
         struct worker *w = &s->w[i];
-        if (w->b || w->stats || !db_ready(w->db))
+        if (w->b || w->stats || w->sweep || !db_ready(w->db))
             continue;
         if (db_send(w->db, "sched_stats", NULL, 0, NULL, on_stats, w) == 0) {
             w->stats = 1;
@@ -856,15 +1185,16 @@ static void on_stats_tick(evutil_socket_t fd, short what, void *arg)
 static void on_db_state(int ready, void *arg)
 {
     struct worker *w = arg;
+    struct scheduler *s = w->s;
     if (!ready)
         return;
     if (w->idx == 0 &&
         (db_send(w->db, NULL, "LISTEN relay48_milestones", 0, NULL, NULL, NULL) != 0 ||
          db_sync(w->db) != 0))
         log_warn("scheduler.listen_failed", "cannot LISTEN relay48_milestones");
-    /* (Re)connected: whatever fell due meanwhile (a restart) fires now. */
-    if (!w->s->stopping && !w->b && !w->stats && start_batch(w) != 0)
-        arm(w->s, w->s->backoff_ms);
+    /* (Re)connected: whatever fell due meanwhile (a restart) fires now, once
+     * the first sweep after start has listed the firings left unconfirmed. */
+    kick(s, 1);
 }
 
 /* Loop thread. payload: due time in ms since the epoch. */
@@ -884,7 +1214,9 @@ static int prepare(struct db *db)
     if (db_prepare(db, "sched_claim", sql_claim, 1) != 0 ||
         db_prepare(db, "sched_fire", sql_fire, FIRE_PARAMS) != 0 ||
         db_prepare(db, "sched_next", sql_next, 0) != 0 ||
-        db_prepare(db, "sched_stats", sql_stats, 0) != 0)
+        db_prepare(db, "sched_stats", sql_stats, 0) != 0 ||
+        db_prepare(db, "sched_stale", sql_stale, 2) != 0 ||
+        db_prepare(db, "sched_refire", sql_refire, 1) != 0)
         return -1;
     return 0;
 }
@@ -894,7 +1226,8 @@ struct scheduler *scheduler_new(struct event_base *base, const struct scheduler_
                                 size_t errstr_size)
 {
     if (opt->connections < 1 || opt->connections > SCHEDULER_MAX_CONNECTIONS ||
-        opt->batch_max < 1 || opt->poll_ms < 1) {
+        opt->batch_max < 1 || opt->poll_ms < 1 || opt->sweep_interval_ms < 1 ||
+        opt->sweep_age_ms < 0) {
         snprintf(errstr, errstr_size, "scheduler: bad options");
         return NULL;
     }
@@ -909,13 +1242,17 @@ struct scheduler *scheduler_new(struct event_base *base, const struct scheduler_
     s->opt = *opt;
     s->backoff_ms = BACKOFF_MIN_MS;
     s->conninfo = strdup(opt->conninfo);
+    s->instance = strdup(opt->instance ? opt->instance : "relay48");
     s->opt.conninfo = s->conninfo;
+    s->opt.instance = s->instance;
     s->ev_wake = evtimer_new(base, on_wake, s);
     s->ev_stats = event_new(base, -1, EV_PERSIST, on_stats_tick, s);
-    if (!s->conninfo || !s->ev_wake || !s->ev_stats) {
+    s->ev_sweep = event_new(base, -1, EV_PERSIST, on_sweep_tick, s);
+    if (!s->conninfo || !s->instance || !s->ev_wake || !s->ev_stats || !s->ev_sweep) {
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
+    s->sweep_wanted = 1; /* the first sweep, once connected */
     metrics_describe("relay48_milestones_fired_total", METRIC_COUNTER,
                      "Milestones fired by the scheduler, by milestone.");
     metrics_describe("relay48_milestones_skipped_total", METRIC_COUNTER,
@@ -934,7 +1271,14 @@ struct scheduler *scheduler_new(struct event_base *base, const struct scheduler_
     metrics_describe("relay48_outbox_backlog", METRIC_GAUGE,
                      "Outbox rows not yet confirmed by Kafka (periodic query).");
     metrics_describe("relay48_outbox_oldest_age_seconds", METRIC_GAUGE,
-                     "Age of the oldest outbox row not yet confirmed by Kafka (periodic query).");
+                     "Age of the oldest outbox row or firing not yet confirmed by Kafka "
+                     "(periodic query).");
+    metrics_describe("relay48_firings_unconfirmed", METRIC_GAUGE,
+                     "Milestones fired whose events Kafka has not all confirmed (periodic "
+                     "query of the firings).");
+    metrics_describe("relay48_firings_swept_total", METRIC_COUNTER,
+                     "Firings published again by this relay's sweep (a crashed relay's, or "
+                     "events that failed).");
     s->nw = opt->connections;
     for (int i = 0; i < s->nw; i++) {
         struct worker *w = &s->w[i];
@@ -957,6 +1301,8 @@ struct scheduler *scheduler_new(struct event_base *base, const struct scheduler_
     }
     struct timeval tv = {opt->stats_interval_ms / 1000, (opt->stats_interval_ms % 1000) * 1000};
     event_add(s->ev_stats, &tv);
+    struct timeval sv = {opt->sweep_interval_ms / 1000, (opt->sweep_interval_ms % 1000) * 1000};
+    event_add(s->ev_sweep, &sv);
     arm(s, s->opt.poll_ms);
     return s;
 fail:
@@ -992,6 +1338,9 @@ void scheduler_free(struct scheduler *s)
         event_free(s->ev_wake);
     if (s->ev_stats)
         event_free(s->ev_stats);
+    if (s->ev_sweep)
+        event_free(s->ev_sweep);
     free(s->conninfo);
+    free(s->instance);
     free(s);
 }

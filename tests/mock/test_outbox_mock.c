@@ -6,7 +6,8 @@
  * delayed produce responses, then the broker down and up), and a producer
  * recreated mid-stream. In every case each outbox row ends up published and
  * marked, and after de-duplication by ce_id every event is on the topic
- * exactly once.
+ * exactly once. The same for the events of the scheduler's firings, whose
+ * row is deleted only once all of them are confirmed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -321,6 +322,97 @@ static void test_recreated_mid_stream(void **state)
     expect_all_once(f);
 }
 
+/* A row of `firings`, as a scheduler's commit leaves it; its id. */
+static int64_t insert_firing(struct fixture *f)
+{
+    PGresult *r = PQexec(f->pg, "INSERT INTO firings (instance, fired_at, case_ids, names) "
+                                "VALUES ('mock', now(), '{1}', '{reminder}') RETURNING id");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s", PQresultErrorMessage(r));
+    int64_t id = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return id;
+}
+
+/* Produce n events of firing id (ids derived from the firing and the index,
+ * as the scheduler's are from the milestone and the addressee). */
+static void publish_firing(struct fixture *f, int64_t id, int n)
+{
+    struct outbox_firing *g = outbox_firing_begin(f->outbox, id);
+    assert_non_null(g);
+    for (int i = 0; i < n; i++) {
+        char event_id[64], key[32], payload[64];
+        snprintf(event_id, sizeof(event_id), "00000000-0000-8000-8000-%06d%06d",
+                 (int)(id % 1000000), i % 1000000);
+        snprintf(key, sizeof(key), "R48-FIRING-%lld", (long long)id);
+        int len =
+            snprintf(payload, sizeof(payload), "{\"firing\":%lld,\"n\":%d}", (long long)id, i);
+        (void)outbox_firing_add(g, event_id, TOPIC, key, "escalation.bank", "2026-03-28T09:00:00Z",
+                                payload, (size_t)len);
+    }
+    outbox_firing_end(g);
+}
+
+static long firing_rows(struct fixture *f, int64_t id)
+{
+    char q[128];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM firings WHERE id = %lld", (long long)id);
+    return sql_long(f, q);
+}
+
+static int run_until_firing_gone(struct fixture *f, int64_t id, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        if (firing_rows(f, id) == 0 && !outbox_firing_held(f->outbox, id))
+            return 0;
+        run_for_ms(f, 100);
+    }
+    return -1;
+}
+
+/* A firing's row leaves its table only once every one of its events has a
+ * delivery report with an offset; a group whose events fail is forgotten
+ * (the row stays for the scheduler's sweep) and, published again with the
+ * same ids, is then confirmed; on the topic every event once after
+ * de-duplication. */
+static void test_firings(void **state)
+{
+    struct fixture *f = *state;
+    int64_t a = insert_firing(f);
+    publish_firing(f, a, 50);
+    assert_true(outbox_firing_held(f->outbox, a));
+    assert_int_equal(run_until_firing_gone(f, a, 15000), 0);
+
+    /* The broker down: the row stays, held, until it is back. */
+    rd_kafka_mock_broker_set_down(f->mcluster, 1);
+    int64_t b = insert_firing(f);
+    publish_firing(f, b, 50);
+    run_for_ms(f, 1500);
+    assert_int_equal(firing_rows(f, b), 1);
+    assert_true(outbox_firing_held(f->outbox, b));
+    rd_kafka_mock_broker_set_up(f->mcluster, 1);
+    assert_int_equal(run_until_firing_gone(f, b, 30000), 0);
+
+    /* The producer recreated while a firing is in flight: its events are
+     * purged, the group fails, the row stays and is no longer held. */
+    rd_kafka_mock_broker_set_down(f->mcluster, 1);
+    int64_t c = insert_firing(f);
+    publish_firing(f, c, 50);
+    run_for_ms(f, 300);
+    outbox_simulate_fatal(f->outbox);
+    run_for_ms(f, 500);
+    assert_int_equal(firing_rows(f, c), 1);
+    assert_false(outbox_firing_held(f->outbox, c));
+    rd_kafka_mock_broker_set_up(f->mcluster, 1);
+    publish_firing(f, c, 50); /* what the sweep does: the same events again */
+    assert_int_equal(run_until_firing_gone(f, c, 30000), 0);
+
+    long total, distinct;
+    count_on_topic(f, 150, &total, &distinct);
+    printf("# firing events 150, on the topic %ld (distinct ce_id %ld)\n", total, distinct);
+    assert_int_equal(distinct, 150);
+}
+
 int main(void)
 {
     log_set_level(getenv("MOCK_DEBUG") ? LOG_DEBUG : LOG_ERROR);
@@ -328,6 +420,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_produce_errors_and_outage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fatal_idempotence_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recreated_mid_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_firings, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

