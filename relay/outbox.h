@@ -7,7 +7,7 @@
  * the producer after librdkafka's fatal idempotence error (librdkafka 2.0.2,
  * fixed upstream in 2.3.0), after which every unconfirmed row is sent again.
  *
- * It publishes the scheduler's firings too (sql/007_firings.sql): the
+ * It publishes the scheduler's firings too (sql/008_firings.sql): the
  * events of one firing are produced as a group, and its row is deleted once
  * every one of them has a delivery report with an offset.
  *

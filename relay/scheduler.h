@@ -10,7 +10,7 @@
  * case being acknowledged is left for the next batch); decide in C what
  * fires; in one statement mark the milestones fired or skipped, insert the
  * new addressees, expire the cases whose deadline fired, and insert one
- * `firings` row naming the milestones fired with events (sql/007_firings.sql);
+ * `firings` row naming the milestones fired with events (sql/008_firings.sql);
  * COMMIT. While the server runs it, the events are built in C (escalate.h)
  * from the claimed rows, with ids derived from the case, the milestone, its
  * fired time and the addressee; once the COMMIT is answered they are
