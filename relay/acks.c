@@ -8,7 +8,6 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "amount.h"
 #include "card.h"
@@ -794,21 +793,6 @@ static void enqueue(struct acks *a, struct job *j)
     run_next(a);
 }
 
-static int content_type_is_json(const char *ct)
-{
-    if (!ct)
-        return 0;
-    while (*ct == ' ')
-        ct++;
-    static const char want[] = "application/json";
-    if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
-        return 0;
-    const char *rest = ct + sizeof(want) - 1;
-    while (*rest == ' ')
-        rest++;
-    return *rest == '\0' || *rest == ';';
-}
-
 void acks_handle(struct evhttp_request *req, const struct http_match *m, void *arg)
 {
     struct acks *a = arg;
@@ -835,7 +819,7 @@ void acks_handle(struct evhttp_request *req, const struct http_match *m, void *a
         problem_reply(req, PROBLEM_NOT_FOUND, "no such case for this party", 0);
         return;
     }
-    if (!content_type_is_json(evhttp_find_header(hdr, "Content-Type"))) {
+    if (!http_content_type_is_json(evhttp_find_header(hdr, "Content-Type"))) {
         count("unsupported_media_type");
         problem_reply(req, PROBLEM_UNSUPPORTED_MEDIA_TYPE, NULL, 0);
         return;

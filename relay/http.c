@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <openssl/rand.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -770,4 +771,19 @@ char *http_body(struct evhttp_request *req, size_t limit, size_t *len, int *too_
     }
     body[n] = '\0';
     return body;
+}
+
+int http_content_type_is_json(const char *ct)
+{
+    if (!ct)
+        return 0;
+    while (*ct == ' ')
+        ct++;
+    static const char want[] = "application/json";
+    if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
+        return 0;
+    const char *rest = ct + sizeof(want) - 1;
+    while (*rest == ' ')
+        rest++;
+    return *rest == '\0' || *rest == ';';
 }

@@ -106,6 +106,10 @@ void http_allow_value(int methods, char *out, size_t size);
 /* Standard reason phrase for a status. */
 const char *http_reason(int status);
 
+/* Whether a Content-Type header value is application/json (any case, spaces
+ * around, parameters after ';' allowed). NULL: no. */
+int http_content_type_is_json(const char *content_type);
+
 /* Monotonic microseconds, for latencies. */
 int64_t http_now_us(void);
 

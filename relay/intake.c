@@ -7,7 +7,6 @@
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "bankdir.h"
@@ -317,21 +316,6 @@ static void route(const struct intake *in, const struct report *r, const struct 
 
 /* ---- the handler -------------------------------------------------------------- */
 
-static int content_type_is_json(const char *ct)
-{
-    if (!ct)
-        return 0;
-    while (*ct == ' ')
-        ct++;
-    static const char want[] = "application/json";
-    if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
-        return 0;
-    const char *rest = ct + sizeof(want) - 1;
-    while (*rest == ' ')
-        rest++;
-    return *rest == '\0' || *rest == ';';
-}
-
 static int idem_key_ok(const char *k)
 {
     size_t n = strlen(k);
@@ -518,7 +502,7 @@ void intake_handle_reports(struct evhttp_request *req, const struct http_match *
         problem_reply(req, PROBLEM_FORBIDDEN, "police keys cannot submit reports", 0);
         return;
     }
-    if (!content_type_is_json(evhttp_find_header(hdr, "Content-Type"))) {
+    if (!http_content_type_is_json(evhttp_find_header(hdr, "Content-Type"))) {
         count("unsupported_media_type");
         problem_reply(req, PROBLEM_UNSUPPORTED_MEDIA_TYPE, NULL, 0);
         return;

@@ -6,7 +6,6 @@
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "bins.h"
 #include "card.h"
@@ -598,21 +597,6 @@ static void on_lookup(PGresult *res, void *arg)
     submit_all(rq);
 }
 
-static int content_type_is_json(const char *ct)
-{
-    if (!ct)
-        return 0;
-    while (*ct == ' ')
-        ct++;
-    static const char want[] = "application/json";
-    if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
-        return 0;
-    const char *rest = ct + sizeof(want) - 1;
-    while (*rest == ' ')
-        rest++;
-    return *rest == '\0' || *rest == ';';
-}
-
 void perceval_handle(struct evhttp_request *req, const struct http_match *m, void *arg)
 {
     struct perceval *pv = arg;
@@ -631,7 +615,7 @@ void perceval_handle(struct evhttp_request *req, const struct http_match *m, voi
                       0);
         return;
     }
-    if (!content_type_is_json(evhttp_find_header(hdr, "Content-Type"))) {
+    if (!http_content_type_is_json(evhttp_find_header(hdr, "Content-Type"))) {
         problem_reply(req, PROBLEM_UNSUPPORTED_MEDIA_TYPE, NULL, 0);
         return;
     }

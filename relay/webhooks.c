@@ -8,7 +8,6 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "acks.h"
@@ -516,21 +515,6 @@ static void on_claim(PGresult *res, void *arg)
 
 /* ---- the handler ---------------------------------------------------------------------- */
 
-static int content_type_is_json(const char *ct)
-{
-    if (!ct)
-        return 0;
-    while (*ct == ' ')
-        ct++;
-    static const char want[] = "application/json";
-    if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
-        return 0;
-    const char *rest = ct + sizeof(want) - 1;
-    while (*rest == ' ')
-        rest++;
-    return *rest == '\0' || *rest == ';';
-}
-
 static void refuse_signature(struct evhttp_request *req, const char *request_id, const char *bic,
                              const char *why)
 {
@@ -599,7 +583,7 @@ void webhooks_handle(struct evhttp_request *req, const struct http_match *m, voi
         refuse_signature(req, m->request_id, bic, sign_result_name(sr));
         return;
     }
-    if (!content_type_is_json(evhttp_find_header(hdr, "Content-Type"))) {
+    if (!http_content_type_is_json(evhttp_find_header(hdr, "Content-Type"))) {
         OPENSSL_cleanse(body, len);
         free(body);
         count("unsupported_media_type");

@@ -63,11 +63,27 @@ static void test_allow_value(void **state)
     assert_string_equal(twelve, "GET, HEAD");
 }
 
+static void test_content_type_json(void **state)
+{
+    (void)state;
+    assert_true(http_content_type_is_json("application/json"));
+    assert_true(http_content_type_is_json("Application/JSON"));
+    assert_true(http_content_type_is_json("  application/json ; charset=utf-8"));
+    assert_true(http_content_type_is_json("application/json;charset=utf-8"));
+    assert_false(http_content_type_is_json(NULL));
+    assert_false(http_content_type_is_json(""));
+    assert_false(http_content_type_is_json("application/jsonp"));
+    assert_false(http_content_type_is_json("application/json-seq"));
+    assert_false(http_content_type_is_json("text/plain"));
+    assert_false(http_content_type_is_json("application/problem+json"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_match),
         cmocka_unit_test(test_allow_value),
+        cmocka_unit_test(test_content_type_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
