@@ -47,11 +47,20 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$RELAY48_HTTP_PORT/readyz" >/
 BENCH_OFFSET=900000000 wrk -t1 -c2 -d2s -s "$HERE/post.lua" "http://127.0.0.1:$RELAY48_HTTP_PORT" -- /tmp/relay48-bench-bodies.jsonl >/dev/null
 
 count() { psql -X -qtA "$RELAY48_DATABASE_URL" -c "SELECT count(*) FROM cases"; }
+# CPU of each server a report costs (tests/bench/cpu.py): a figure the load
+# of a shared machine moves far less than the rates.
+RUN_DIR=$(source ops/lib.sh && echo "$RUN_DIR")
+[ -r "$RUN_DIR/pg/data/postmaster.pid" ] &&
+  export RELAY48_BENCH_PG_PID=$(head -n 1 "$RUN_DIR/pg/data/postmaster.pid")
+[ -r "$RUN_DIR/kafka/kafka.pid" ] && export RELAY48_BENCH_KAFKA_PID=$(cat "$RUN_DIR/kafka/kafka.pid")
+cpu() { python3 "$ROOT/tests/bench/cpu.py" "$RPID"; }
 for c in 8 64; do
   before=$(count)
+  cpu0=$(cpu)
   out=$(BENCH_OFFSET=$((c * 10000000)) wrk -t2 -c"$c" -d"${DUR}s" --latency -s "$HERE/post.lua" \
           "http://127.0.0.1:$RELAY48_HTTP_PORT" -- /tmp/relay48-bench-bodies.jsonl)
   after=$(count)
+  cpu1=$(cpu)
   secs=$(echo "$out" | awk '/requests in/ {gsub("s,","",$4); print $4}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
@@ -59,6 +68,11 @@ for c in 8 64; do
   rate=$(python3 -c "print(int(($after - $before) / float('$secs')))")
   ratio=$(python3 -c "print(round($rate / $P, 2))")
   echo "relay48 connections=$c accepted_per_s=$rate p50=$p50 p99=$p99 non2xx=${non2xx:-0} ratio_vs_pgbench=$ratio"
+  python3 -c "
+import json, os
+a, b, n = json.loads('$cpu0'), json.loads('$cpu1'), max(1, $after - $before)
+tick = os.sysconf('SC_CLK_TCK')
+print('  cpu_us_per_report', ' '.join(f'{k}={round((b[k] - a[k]) / tick * 1e6 / n)}' for k in a if k in b))"
 done
 # Latency at 70 % of the capacity measured at 64 connections: 64 paced
 # connections offering 0.7 x that rate.

@@ -34,6 +34,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from seed import cases_sql  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, ".."))
+from cpu import cpu_snapshot, cpu_spent  # noqa: E402
 
 BIN = os.environ["RELAY48_BIN"]
 DB = os.environ["RELAY48_DATABASE_URL"]
@@ -165,47 +167,6 @@ def reset(tag, n, far_days):
          f"AND m.state <> 'pending'")
     psql(f"DELETE FROM case_addressees a USING cases c WHERE c.id = a.case_id "
          f"AND {ref_range(tag, n)} AND a.party LIKE 'police:%'")
-
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_ticks(pid, children=False):
-    """CPU ticks (user + system) of a process, and of its reaped children."""
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    t = int(fields[11]) + int(fields[12])
-    return t + int(fields[13]) + int(fields[14]) if children else t
-
-
-def cpu_snapshot(relay_pid):
-    """CPU seconds so far of the relay, of PostgreSQL (the postmaster, its live
-    processes and the backends it reaped: RELAY48_BENCH_PG_PID) and of Kafka
-    (RELAY48_BENCH_KAFKA_PID): what the firing costs whatever else runs on the
-    machine."""
-    snap = {"relay48": proc_ticks(relay_pid)}
-    pg = os.environ.get("RELAY48_BENCH_PG_PID")
-    if pg:
-        total = proc_ticks(pg, children=True)
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    ppid = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1]
-                except OSError:
-                    continue
-                if ppid == pg:
-                    total += proc_ticks(d)
-        snap["postgresql"] = total
-    kafka = os.environ.get("RELAY48_BENCH_KAFKA_PID")
-    if kafka:
-        snap["kafka"] = proc_ticks(kafka)
-    return snap
-
-
-def cpu_spent(before, after):
-    return {k: round((after[k] - before[k]) / TICK, 2) for k in before if k in after}
 
 
 def pct(values, p):
