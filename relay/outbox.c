@@ -241,26 +241,6 @@ void outbox_publish_one(struct outbox *o, int64_t id, const char *event_id, cons
     (void)produce_one(o, id, event_id, topic, key, type, time, payload, payload_len);
 }
 
-void outbox_publish(struct outbox *o, json_t *rows)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        json_t *payload = json_object_get(r, "payload");
-        char *text = json_dumps(payload, JSON_COMPACT);
-        if (!text)
-            continue;
-        (void)produce_one(o, (int64_t)json_integer_value(json_object_get(r, "id")),
-                          json_string_value(json_object_get(r, "event_id")),
-                          json_string_value(json_object_get(r, "topic")),
-                          json_string_value(json_object_get(r, "key")),
-                          json_string_value(json_object_get(r, "type")),
-                          json_string_value(json_object_get(r, "time")), text, strlen(text));
-        free(text);
-    }
-}
-
 /* ---- firings --------------------------------------------------------------- */
 
 /* Every event of the group reported, and no more to come. */

@@ -52,10 +52,8 @@ void outbox_free(struct outbox *o, int flush_ms);
 
 int outbox_prepare(struct db *db) RELAY_MUSTCHECK;
 
-/* Produce committed rows: [{id, event_id, topic, key, type, time, payload}]. */
-void outbox_publish(struct outbox *o, json_t *rows);
-
-/* Produce one committed row whose fields the caller has at hand. */
+/* Produce one committed outbox row whose fields the caller has at hand (the
+ * acknowledgements' events). */
 void outbox_publish_one(struct outbox *o, int64_t id, const char *event_id, const char *topic,
                         const char *key, const char *type, const char *time, const char *payload,
                         size_t payload_len);
