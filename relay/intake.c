@@ -259,7 +259,9 @@ static void on_stored(const struct store_result *res, void *arg)
     case STORE_COMMITTED: {
         if (res->group)
             publish(p, res);
-        json_t *body = json_deep_copy(p->response);
+        /* The stored copy is text already: the answer is p->response, changed
+         * in place (p is freed below). */
+        json_t *body = json_incref(p->response);
         json_t *flags = json_object_get(body, "flags");
         size_t i;
         json_t *f;
@@ -272,7 +274,8 @@ static void on_stored(const struct store_result *res, void *arg)
             if (!present)
                 json_array_append(flags, f);
         }
-        json_object_set(body, "linked_cases", res->linked ? res->linked : json_array());
+        json_object_set_new(body, "linked_cases",
+                            res->linked ? json_incref(res->linked) : json_array());
         log_write(LOG_INFO, "intake.committed", p->request_id, p->ref, "case committed");
         count("created");
         answer(p, 201, p->ref, body);

@@ -202,7 +202,9 @@ static void finish_group(struct store *s, struct item *it, enum store_outcome ou
     r.outcome = outcome;
     snprintf(r.sqlstate, sizeof(r.sqlstate), "%s", it->sqlstate);
     if (outcome == STORE_COMMITTED) {
-        r.linked = it->linked ? json_loads(it->linked, 0, NULL) : json_array();
+        /* "[]" for most cases: no parse */
+        r.linked = it->linked && strcmp(it->linked, "[]") != 0 ? json_loads(it->linked, 0, NULL)
+                                                               : json_array();
         r.group = group;
         r.flags_added = json_array();
         if (json_array_size(r.linked) > 0) {
@@ -808,12 +810,15 @@ int store_submit(struct store *s, const struct store_case *c, store_done_fn done
     it->params[20] = json_text(c->flags);
     it->params[21] = json_text(c->details);
     it->params[22] = json_text(c->milestones);
-    it->params[27] = json_text(c->response);
+    /* Stored with an Idempotency-Key only: no text to write nor jsonb to
+     * parse for a report without one. */
+    if (c->idem_key)
+        it->params[27] = json_text(c->response);
     /* An idempotency row needs a party; the web form's is "web". */
     if (c->idem_key && !it->params[24])
         it->params[24] = strdup("web");
     int bad = !it->params[0] || !it->params[20] || !it->params[21] || !it->params[22] ||
-              !it->params[27] || (c->idem_key && !it->params[25]);
+              (c->idem_key && (!it->params[25] || !it->params[27]));
     if (c->creditor_iban && *c->creditor_iban) {
         it->creditor_iban = strdup(c->creditor_iban);
         bad = bad || !it->creditor_iban;
