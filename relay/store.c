@@ -558,20 +558,30 @@ static int send_batch(struct store *s, int conn, struct item *items, int n)
     return -2;
 }
 
-/* The ready connection with the fewest batches in flight, if one has room. */
+/* Where the next batch goes: the first ready connection, when it has room.
+ * The others take over when it is lost, and take a batch while it is busy
+ * only when a full batch (store.batch_max) waits. Spreading batches over
+ * every connection made them small, and a small batch costs PostgreSQL
+ * more a case (its executor start-up, its commit): docs/intake.md,
+ * "Measured". -1: wait for a commit. */
 static int pick(const struct store *s, int *any_ready)
 {
-    int best = -1;
+    int first = -1, spare = -1;
     *any_ready = 0;
     for (int i = 0; i < s->ndb; i++) {
         if (!db_ready(s->db[i]))
             continue;
         *any_ready = 1;
-        if (s->inflight_on[i] < s->opt.max_inflight &&
-            (best < 0 || s->inflight_on[i] < s->inflight_on[best]))
-            best = i;
+        if (first < 0)
+            first = i;
+        else if (spare < 0 && s->inflight_on[i] < s->opt.max_inflight)
+            spare = i;
     }
-    return best;
+    if (first < 0)
+        return -1;
+    if (s->inflight_on[first] < s->opt.max_inflight)
+        return first;
+    return s->queued >= s->opt.batch_max ? spare : -1;
 }
 
 static int same(const char *a, const char *b)
