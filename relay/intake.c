@@ -370,12 +370,6 @@ struct http_wait {
     struct evhttp_request *req;
 };
 
-static void hex32(const unsigned char in[32], char out[65])
-{
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", in[i]);
-}
-
 int intake_submit(struct intake *in, const struct report *r, const struct intake_source *src,
                   intake_done_fn done, void *arg, json_t **problem)
 {
@@ -423,7 +417,7 @@ int intake_submit(struct intake *in, const struct report *r, const struct intake
                             "flags", flags, "linked_cases");
     unsigned char digest[32];
     report_hash(r, digest);
-    hex32(digest, p->hash);
+    hex_encode(digest, sizeof(digest), p->hash);
 
     struct store_case c;
     memset(&c, 0, sizeof(c));
