@@ -396,6 +396,10 @@ static void on_commit(PGresult *res, void *arg)
                 batch_id = x->batch_id;
         struct outbox_firing *group =
             batch_id > 0 && s->opt.outbox ? outbox_firing_begin(s->opt.outbox, batch_id) : NULL;
+        /* The next batch first: PostgreSQL runs it while this one's cases
+         * are answered and their events built (their items are off the
+         * queue). */
+        kick(s);
         for (; it; it = next) {
             next = it->next;
             if (!it->have_result) {
