@@ -63,7 +63,8 @@ static const struct config_entry table[] = {
      INT64_C(999999999999999), 0,
      "EUR amount (cents) at or above which police are alerted at intake"},
     {"store.connections", CONFIG_INT, OFF(store_connections), "2", 1, 16, 0,
-     "PostgreSQL connections the group commit spreads its batches over"},
+     "PostgreSQL connections of the group commit: batches go to the first while it keeps up; "
+     "the others take over when it is lost, or take a batch when a full one waits"},
     {"store.batch_max", CONFIG_INT, OFF(store_batch_max), "256", 1, 10000, 0,
      "cases per group-commit transaction"},
     {"store.batch_delay_ms", CONFIG_INT, OFF(store_batch_delay_ms), "0", 0, 100, 0,

@@ -211,14 +211,16 @@ static void jw_member_str(struct jw *w, const char *key, const char *value)
 }
 
 /* Any JSON value: strings directly, the rest through jansson (rare: card
- * operations, a non-string member copied as it is). */
+ * operations, a non-string member copied as it is), its object members
+ * sorted: details read back from jsonb come in another order than the
+ * request's, and an event built again must be the same bytes. */
 static void jw_json(struct jw *w, json_t *v)
 {
     if (json_is_string(v)) {
         jw_str(w, json_string_value(v));
         return;
     }
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
     if (!text) {
         w->failed = 1;
         return;
@@ -283,6 +285,20 @@ static int is_card(const struct escalate_case *c)
     return c->kind && strcmp(c->kind, "card") == 0;
 }
 
+static void jw_amount(struct jw *w, const struct escalate_case *c)
+{
+    char buf[AMOUNT_FORMAT_MAX];
+    jw_key(w, "amount");
+    if (!c->currency || amount_format(c->amount_minor, c->currency, buf, sizeof(buf)) != 0) {
+        jw_lit(w, "null");
+    } else {
+        jw_raw(w, "{", 1);
+        jw_member_str(w, "value", buf);
+        jw_member_str(w, "currency", c->currency);
+        jw_raw(w, "}", 1);
+    }
+}
+
 /* Members every escalation of the case carries, in the order of the intake's. */
 static void jw_case_base(struct jw *w, const struct escalate_case *c, enum milestone m,
                          enum severity sev)
@@ -295,16 +311,7 @@ static void jw_case_base(struct jw *w, const struct escalate_case *c, enum miles
     jw_time(w, "received_at", c->received_at);
     jw_time(w, "start_at", c->start_at);
     jw_time(w, "deadline_at", c->deadline_at);
-    char buf[AMOUNT_FORMAT_MAX];
-    jw_key(w, "amount");
-    if (!c->currency || amount_format(c->amount_minor, c->currency, buf, sizeof(buf)) != 0) {
-        jw_lit(w, "null");
-    } else {
-        jw_raw(w, "{", 1);
-        jw_member_str(w, "value", buf);
-        jw_member_str(w, "currency", c->currency);
-        jw_raw(w, "}", 1);
-    }
+    jw_amount(w, c);
 }
 
 static void jw_case_facts(struct jw *w, const struct escalate_case *c)
@@ -326,7 +333,7 @@ static void jw_case_facts(struct jw *w, const struct escalate_case *c)
     }
 }
 
-static void jw_tail(struct jw *w, const struct escalate_case *c)
+static void jw_linked(struct jw *w, const struct escalate_case *c)
 {
     jw_key(w, "linked_cases");
     jw_raw(w, "[", 1);
@@ -341,6 +348,11 @@ static void jw_tail(struct jw *w, const struct escalate_case *c)
         }
     }
     jw_raw(w, "]", 1);
+}
+
+static void jw_tail(struct jw *w, const struct escalate_case *c)
+{
+    jw_linked(w, c);
     char url[64];
     snprintf(url, sizeof(url), "/v1/cases/%s/acks", c->ref);
     jw_member_str(w, "ack_url", url);
@@ -500,6 +512,10 @@ static int bank_events(const struct escalate_case *c, enum milestone m, int64_t 
         jw_copy(&body, c->details, "uetr");
     }
     jw_piece(&body, &pc->facts);
+    /* What the issuer is asked to do at the alert of a card case: block the
+     * card (if the holder has not done so yet) and dispute the operations. */
+    if (is_card(c) && m == MILESTONE_ALERT)
+        jw_lit(&body, ",\"actions\":[\"block_card\",\"dispute_operations\"]");
     jw_victim(&body, c->details, 0);
     jw_piece(&body, &pc->tail);
     jw_raw(&body, "}", 1);
@@ -535,9 +551,10 @@ fail:
     return -1;
 }
 
+/* reasons: one or two (r2 NULL: one). */
 static int police_event(const struct escalate_case *c, enum milestone m, int64_t fired_us,
-                        const struct pieces *pc, const struct escalate_addressee *a,
-                        struct escalate_event *e)
+                        const struct pieces *pc, const struct escalate_addressee *a, const char *r1,
+                        const char *r2, struct escalate_event *e)
 {
     if (milestone_event(e, c->ref, m, fired_us, TOPIC_POLICE, a, a->key, "escalation.police") != 0)
         return -1;
@@ -555,7 +572,11 @@ static int police_event(const struct escalate_case *c, enum milestone m, int64_t
     jw_member_str(&w, "window_state", set(c->window_state) ? c->window_state : "open");
     jw_key(&w, "reasons");
     jw_raw(&w, "[", 1);
-    jw_str(&w, milestone_name(m));
+    jw_str(&w, r1);
+    if (r2) {
+        jw_raw(&w, ",", 1);
+        jw_str(&w, r2);
+    }
     jw_raw(&w, "]", 1);
     if (!is_card(c)) {
         if (set(c->debtor_bic))
@@ -618,7 +639,7 @@ int escalate_milestone(const struct escalate_case *c, enum milestone m, enum sev
             pieces_free(&pc);
             return -1;
         }
-        if (police_event(c, m, fired_us, &pc, &a[na - 1], &out[nb]) != 0) {
+        if (police_event(c, m, fired_us, &pc, &a[na - 1], milestone_name(m), NULL, &out[nb]) != 0) {
             pieces_free(&pc);
             escalate_events_free(out, nb + 1);
             return -1;
@@ -635,6 +656,125 @@ int escalate_milestone(const struct escalate_case *c, enum milestone m, enum sev
     default:
         return -1;
     }
+}
+
+/* ---- a new case's events ------------------------------------------------------ */
+
+static void jw_flag(struct jw *w, const char *flag, int *first)
+{
+    if (!*first)
+        jw_raw(w, ",", 1);
+    *first = 0;
+    jw_str(w, flag);
+}
+
+/* report.accepted: tokens only, no personal data; members in the order the
+ * intake always wrote them. */
+static int accepted_event(const struct escalate_case *c, const struct escalate_intake *in,
+                          int64_t fired_us, int linked, struct escalate_event *e)
+{
+    if (milestone_event(e, c->ref, MILESTONE_ALERT, fired_us, TOPIC_REPORTS, NULL, c->ref,
+                        "report.accepted") != 0)
+        return -1;
+    int card = is_card(c);
+    struct jw w = {0};
+    char token[65];
+    jw_reserve(&w, 1024);
+    jw_raw(&w, "{", 1);
+    jw_member_str(&w, "ref", c->ref);
+    jw_member_str(&w, "kind", c->kind);
+    jw_member_str(&w, "rail", c->rail);
+    jw_time(&w, "received_at", c->received_at);
+    jw_time(&w, "start_at", c->start_at);
+    jw_time(&w, "deadline_at", c->deadline_at);
+    jw_amount(&w, c);
+    jw_member_str(&w, "channel", in->channel ? in->channel : "api");
+    jw_member_str(&w, "window_state", set(c->window_state) ? c->window_state : "open");
+    if (set(c->debtor_iban)) {
+        events_token(in->token_key, in->token_key_len, c->debtor_iban, token);
+        jw_member_str(&w, "debtor_iban_token", token);
+    }
+    if (set(c->creditor_iban)) {
+        events_token(in->token_key, in->token_key_len, c->creditor_iban, token);
+        jw_member_str(&w, "creditor_iban_token", token);
+    }
+    if (!card && set(c->debtor_bic))
+        jw_member_str(&w, "debtor_bic", c->debtor_bic);
+    if (!card && set(c->creditor_bic))
+        jw_member_str(&w, "creditor_bic", c->creditor_bic);
+    if (card && set(c->card_bin))
+        jw_member_str(&w, "card_bin", c->card_bin);
+    if (set(c->scenario))
+        jw_member_str(&w, "scenario", c->scenario);
+    if (set(c->departement))
+        jw_member_str(&w, "departement", c->departement);
+    jw_linked(&w, c);
+    /* The flags known before the commit (events_flags), derived from the
+     * row, then the link the commit found. */
+    int first = 1;
+    jw_key(&w, "flags");
+    jw_raw(&w, "[", 1);
+    if (!card) {
+        if (!set(c->debtor_bic))
+            jw_flag(&w, "unknown_debtor_bank", &first);
+        if (!set(c->creditor_bic))
+            jw_flag(&w, "unknown_creditor_bank", &first);
+    } else if (!set(c->creditor_bic)) {
+        jw_flag(&w, "unknown_issuer_bank", &first);
+    }
+    if (set(in->police_reason))
+        jw_flag(&w, "police_escalation", &first);
+    if (!set(c->departement))
+        jw_flag(&w, "national_queue", &first);
+    if (linked)
+        jw_flag(&w, "linked_iban", &first);
+    jw_raw(&w, "]}", 2);
+    return take_payload(&w, e);
+}
+
+int escalate_intake_events(const struct escalate_case *c, const struct escalate_intake *in,
+                           struct escalate_event *out, int max)
+{
+    if (!c || !in || !c->ref || !c->kind || !c->rail || !out || max < ESCALATE_EVENTS_MAX ||
+        !in->token_key)
+        return -1;
+    memset(out, 0, sizeof(*out) * (size_t)max);
+    int64_t fired_us = c->received_at * 1000000;
+    int linked = json_array_size(c->linked_cases) > 0;
+    int police = set(in->police_reason) || linked;
+    struct escalate_addressee a[3];
+    struct pieces pc;
+    int n = 0;
+    if (accepted_event(c, in, fired_us, linked, &out[n]) != 0)
+        goto fail;
+    n++;
+    int na = escalate_addressees(c, 1, a);
+    if (pieces_build(&pc, c, MILESTONE_ALERT, in->alert_severity) != 0)
+        goto fail;
+    /* Banks: not for a report that arrived after the deadline (police only,
+     * as an ordinary complaint). */
+    if (!set(c->window_state) || strcmp(c->window_state, "open") == 0) {
+        int nb = bank_events(c, MILESTONE_ALERT, fired_us, &pc, a, na - 1, out + n);
+        if (nb < 0) {
+            pieces_free(&pc);
+            goto fail;
+        }
+        n += nb;
+    }
+    if (police) {
+        const char *r1 = set(in->police_reason) ? in->police_reason : "linked_iban";
+        const char *r2 = set(in->police_reason) && linked ? "linked_iban" : NULL;
+        if (police_event(c, MILESTONE_ALERT, fired_us, &pc, &a[na - 1], r1, r2, &out[n]) != 0) {
+            pieces_free(&pc);
+            goto fail;
+        }
+        n++;
+    }
+    pieces_free(&pc);
+    return n;
+fail:
+    escalate_events_free(out, max);
+    return -1;
 }
 
 json_t *escalate_ack_json(const struct escalate_ack *a)

@@ -93,7 +93,7 @@ struct escalate_event {
  *     reasons [milestone name];
  *   expiry: one window.expired on relay48.case-events.v1 (key ref) naming
  *     every party of the case in addressed_to, `at` the fired second;
- *   alert: none (the intake's commit published them).
+ *   alert: none (escalate_intake_events builds the intake's).
  * Deterministic: each event's id is derived (ids_uuid_derived) from the
  * case ref, the milestone, fired_us, the event's type and addressee role,
  * so that the events built again from the same fired milestone (the
@@ -104,6 +104,31 @@ struct escalate_event {
  */
 int escalate_milestone(const struct escalate_case *c, enum milestone m, enum severity sev,
                        int64_t fired_us, struct escalate_event *out, int max) RELAY_MUSTCHECK;
+
+/* What the events of a new case need besides its row. */
+struct escalate_intake {
+    const char *channel;            /* api, web, bank, perceval */
+    enum severity alert_severity;   /* of the alert milestone (late reports collapse) */
+    const char *police_reason;      /* amount_threshold, expired_on_arrival; NULL: not required */
+    const unsigned char *token_key; /* token.key: IBANs of report.accepted as HMAC tokens */
+    size_t token_key_len;
+};
+
+/*
+ * The events of a new case (its intake, docs/intake.md), built from its row
+ * alone: report.accepted (tokens, no personal data; key ref), when its
+ * window_state is open one escalation.bank per bank of the case (milestone
+ * alert), and escalation.police when a police_reason is given or the case
+ * has linked cases (reasons: the reason, then linked_iban when linked).
+ * c->linked_cases are the links its commit found (stored on the case).
+ * Deterministic, ids included: derived like a milestone's (alert, fired at
+ * the case's received_at), so that a batch published again after a crash
+ * (the outbox's sweep of intake batches) carries the same ce_ids and the
+ * same bytes. Returns the count (1..ESCALATE_EVENTS_MAX) or -1; on -1
+ * nothing is left to free.
+ */
+int escalate_intake_events(const struct escalate_case *c, const struct escalate_intake *in,
+                           struct escalate_event *out, int max) RELAY_MUSTCHECK;
 
 /* An acknowledgement as recorded. */
 struct escalate_ack {

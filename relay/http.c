@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hex.h"
 #include "log.h"
 #include "metrics.h"
 #include "problem.h"
@@ -174,8 +175,7 @@ static void new_request_id(char out[17])
     unsigned char raw[8];
     if (RAND_bytes(raw, sizeof(raw)) != 1)
         memset(raw, 0, sizeof(raw));
-    for (int i = 0; i < 8; i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    hex_encode(raw, sizeof(raw), out);
 }
 
 static const char *method_name(enum evhttp_cmd_type m)

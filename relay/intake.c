@@ -11,6 +11,7 @@
 
 #include "bankdir.h"
 #include "config.h"
+#include "escalate.h"
 #include "events.h"
 #include "hex.h"
 #include "http.h"
@@ -40,15 +41,9 @@ struct intake {
     int inflight;
 };
 
-/* An event of a case waiting for its commit, as it will be published. */
-struct pending_event {
-    char id[IDS_UUID_SIZE];
-    const char *topic, *type;
-    char key[20];
-    char *payload; /* JSON text */
-};
-
-/* One case waiting for its commit. */
+/* One case waiting for its commit, with what its events are built from
+ * once committed (the values its row holds: escalate_intake_events builds
+ * the same events again from the row after a crash). */
 struct pending {
     struct intake *in;
     intake_done_fn done;
@@ -57,42 +52,79 @@ struct pending {
     char ref[IDS_REF_SIZE];
     char hash[65];
     char received_at[24];
-    json_t *response; /* the 201 body before links */
-    struct pending_event ev[EVENTS_MAX];
-    int nev;
+    json_t *response;  /* the 201 body before links */
+    struct report rep; /* a copy; rep.details is a reference of its own */
+    struct routing rt;
+    struct window_plan plan;
+    enum report_channel channel;
 };
 
 static void pending_free(struct pending *p)
 {
     if (!p)
         return;
-    for (int i = 0; i < p->nev; i++)
-        free(p->ev[i].payload);
     json_decref(p->response);
+    json_decref(p->rep.details);
+    OPENSSL_cleanse(p, sizeof(*p));
     free(p);
 }
 
-/* The committed rows, [[id, event_id, payload or null], ...]: published with
- * the texts built before the commit, or the commit's own when it changed
- * them (linked cases). */
-static void publish(struct intake *in, struct pending *p, json_t *rows)
+static const char *nonempty(const char *s)
 {
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        const char *event_id = json_string_value(json_array_get(row, 1));
-        json_t *changed = json_array_get(row, 2);
-        for (int k = 0; event_id && k < p->nev; k++) {
-            if (strcmp(p->ev[k].id, event_id) != 0)
-                continue;
-            const char *text =
-                json_is_string(changed) ? json_string_value(changed) : p->ev[k].payload;
-            outbox_publish_one(in->outbox, (int64_t)json_integer_value(json_array_get(row, 0)),
-                               event_id, p->ev[k].topic, p->ev[k].key, p->ev[k].type,
-                               p->received_at, text, strlen(text));
-        }
+    return s && *s ? s : NULL;
+}
+
+/* The events of a case its batch inserted, added to the batch's group: as
+ * the outbox's sweep builds them from the row, with the links the commit
+ * found. A failure leaves the whole batch to the sweep. */
+static void publish(struct pending *p, const struct store_result *res)
+{
+    const struct report *r = &p->rep;
+    const struct routing *rt = &p->rt;
+    int card = r->kind == REPORT_CARD;
+    struct escalate_case c;
+    memset(&c, 0, sizeof(c));
+    c.ref = p->ref;
+    c.kind = report_kind_name(r->kind);
+    c.rail = rail_name(r->rail);
+    c.window_state = window_state_name(p->plan.state);
+    c.start_at = p->plan.start;
+    c.received_at = p->plan.received_at;
+    c.deadline_at = p->plan.deadline_at;
+    c.amount_minor = r->amount_minor;
+    c.currency = r->currency;
+    c.debtor_iban = nonempty(r->debtor_iban);
+    c.debtor_bic = nonempty(rt->debtor.bic);
+    c.creditor_iban = nonempty(r->creditor_iban);
+    c.creditor_bic = nonempty(card ? rt->issuer.bic : rt->creditor.bic);
+    c.card_bin = nonempty(r->card_bin);
+    c.card_last4 = nonempty(r->card_last4);
+    c.receipt = nonempty(r->receipt);
+    c.scenario = nonempty(r->scenario);
+    c.departement = nonempty(r->departement);
+    c.debtor_bank_name = nonempty(rt->debtor.name);
+    c.creditor_bank_name = nonempty(card ? rt->issuer.name : rt->creditor.name);
+    c.details = r->details;
+    c.linked_cases = res->linked;
+    struct escalate_intake ei = {.channel = report_channel_name(p->channel),
+                                 .alert_severity = p->plan.m[MILESTONE_ALERT].severity,
+                                 .police_reason = rt->police_required ? rt->police_reason : NULL,
+                                 .token_key = p->in->token_key,
+                                 .token_key_len = p->in->token_key_len};
+    struct escalate_event ev[ESCALATE_EVENTS_MAX];
+    int n = escalate_intake_events(&c, &ei, ev, ESCALATE_EVENTS_MAX);
+    if (n < 0) {
+        log_write(LOG_ERROR, "intake.events_failed", p->request_id, p->ref,
+                  "cannot build the events: left to the sweep");
+        outbox_firing_fail(res->group);
+        return;
     }
+    for (int i = 0; i < n; i++) {
+        if (outbox_firing_add(res->group, ev[i].id, ev[i].topic, ev[i].key, ev[i].type,
+                              p->received_at, ev[i].payload, ev[i].payload_len) != 0)
+            break; /* the group has failed: the sweep sends the batch whole */
+    }
+    escalate_events_free(ev, n);
 }
 
 static int64_t real_now(void)
@@ -225,8 +257,11 @@ static void on_stored(const struct store_result *res, void *arg)
     in->inflight--;
     switch (res->outcome) {
     case STORE_COMMITTED: {
-        publish(in, p, res->outbox);
-        json_t *body = json_deep_copy(p->response);
+        if (res->group)
+            publish(p, res);
+        /* The stored copy is text already: the answer is p->response, changed
+         * in place (p is freed below). */
+        json_t *body = json_incref(p->response);
         json_t *flags = json_object_get(body, "flags");
         size_t i;
         json_t *f;
@@ -239,7 +274,8 @@ static void on_stored(const struct store_result *res, void *arg)
             if (!present)
                 json_array_append(flags, f);
         }
-        json_object_set(body, "linked_cases", res->linked ? res->linked : json_array());
+        json_object_set_new(body, "linked_cases",
+                            res->linked ? json_incref(res->linked) : json_array());
         log_write(LOG_INFO, "intake.committed", p->request_id, p->ref, "case committed");
         count("created");
         answer(p, 201, p->ref, body);
@@ -334,19 +370,11 @@ struct http_wait {
     struct evhttp_request *req;
 };
 
-static void hex32(const unsigned char in[32], char out[65])
-{
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", in[i]);
-}
-
 int intake_submit(struct intake *in, const struct report *r, const struct intake_source *src,
                   intake_done_fn done, void *arg, json_t **problem)
 {
     struct pending *p = NULL;
-    json_t *events_arr = NULL, *milestones = NULL, *flags = NULL;
-    struct event ev[EVENTS_MAX];
-    int nev = 0;
+    json_t *milestones = NULL, *flags = NULL;
     int rc = 503;
     *problem = NULL;
     int64_t now = in->now();
@@ -376,28 +404,11 @@ int intake_submit(struct intake *in, const struct report *r, const struct intake
     p->done = done;
     p->arg = arg;
     snprintf(p->request_id, sizeof(p->request_id), "%s", src->request_id ? src->request_id : "");
-    nev = events_for_new_case(r, &plan, p->ref, src->channel, &rt, in->token_key, in->token_key_len,
-                              ev, EVENTS_MAX);
-    if (nev < 0) {
-        nev = 0;
-        goto fail;
-    }
-    events_arr = json_array();
-    for (int i = 0; i < nev; i++) {
-        struct pending_event *pe = &p->ev[p->nev];
-        pe->payload = json_dumps(ev[i].payload, JSON_COMPACT);
-        if (!pe->payload)
-            goto fail;
-        memcpy(pe->id, ev[i].id, sizeof(pe->id));
-        pe->topic = ev[i].topic;
-        pe->type = ev[i].type;
-        memcpy(pe->key, ev[i].key, sizeof(pe->key));
-        json_array_append_new(events_arr,
-                              json_pack("{s:i, s:s, s:s, s:s, s:s, s:b}", "idx", p->nev, "event_id",
-                                        ev[i].id, "topic", ev[i].topic, "key", ev[i].key, "type",
-                                        ev[i].type, "only_if_linked", ev[i].only_if_linked));
-        p->nev++;
-    }
+    p->rep = *r;
+    json_incref(p->rep.details);
+    p->rt = rt;
+    p->plan = plan;
+    p->channel = src->channel;
     milestones = milestones_json(&plan);
     flags = events_flags(r, &rt);
     p->response = json_pack("{s:s, s:o, s:o, s:s, s:O, s:O, s:[]}", "ref", p->ref, "received_at",
@@ -406,7 +417,7 @@ int intake_submit(struct intake *in, const struct report *r, const struct intake
                             "flags", flags, "linked_cases");
     unsigned char digest[32];
     report_hash(r, digest);
-    hex32(digest, p->hash);
+    hex_encode(digest, sizeof(digest), p->hash);
 
     struct store_case c;
     memset(&c, 0, sizeof(c));
@@ -435,9 +446,9 @@ int intake_submit(struct intake *in, const struct report *r, const struct intake
     c.flags = flags;
     c.details = r->details;
     c.milestones = milestones;
-    c.events = events_arr;
-    for (int i = 0; i < p->nev && i < STORE_MAX_EVENTS; i++)
-        c.payloads[i] = p->ev[i].payload;
+    c.police_reason = rt.police_required ? rt.police_reason : NULL;
+    c.debtor_bank_name = rt.debtor.name;
+    c.creditor_bank_name = r->kind == REPORT_TRANSFER ? rt.creditor.name : rt.issuer.name;
     c.response = p->response;
     c.idem_party = src->party_id;
     c.idem_key = src->idem_key;
@@ -453,8 +464,6 @@ fail:
     *problem = unavailable_problem();
 done:
     pending_free(p);
-    events_free(ev, nev);
-    json_decref(events_arr);
     json_decref(milestones);
     json_decref(flags);
     return rc;

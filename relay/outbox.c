@@ -8,15 +8,39 @@
 
 #include "config.h"
 #include "db.h"
+#include "escalate.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "timeutil.h"
 
 /* Marking published is deleting: the table holds what Kafka has not
  * confirmed, and stays small. */
 static const char sql_mark[] = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
-/* A firing is marked published the same way, once all its events are. */
-static const char sql_mark_firings[] = "DELETE FROM firings WHERE id = ANY($1::bigint[])";
+/* A firing or an intake batch is marked published the same way, once all
+ * its events are (their ids come from one sequence). */
+static const char sql_mark_firings[] =
+    "WITH f AS (DELETE FROM firings WHERE id = ANY($1::bigint[])) "
+    "DELETE FROM intake_batches WHERE id = ANY($1::bigint[])";
+/* Intake batches nobody confirmed in time, a page of them, with what
+ * escalate_intake_events builds their events from: one row a case (none
+ * found: one row of NULLs, so that the batch is deleted). */
+#define IBATCH_PAGE 100
+static const char sql_sweep_intake[] =
+    "WITH b AS (SELECT id, case_ids FROM intake_batches WHERE id > $1::bigint"
+    "  AND created_at < now() - make_interval(secs => $2::int / 1000.0) ORDER BY id LIMIT 100)"
+    " SELECT b.id, c.ref, c.kind, c.channel, c.rail, c.window_state,"
+    "  floor(extract(epoch FROM c.start_at))::bigint,"
+    "  floor(extract(epoch FROM c.received_at))::bigint,"
+    "  floor(extract(epoch FROM c.deadline_at))::bigint, c.amount_minor, c.currency,"
+    "  c.debtor_iban, c.debtor_bic, c.creditor_iban, c.creditor_bic, c.card_bin, c.card_last4,"
+    "  c.receipt, c.scenario, c.departement, c.details::text,"
+    "  to_json(coalesce(c.linked_refs, '{}'::text[]))::text, c.police_reason,"
+    "  c.debtor_bank_name, c.creditor_bank_name, m.severity"
+    " FROM b LEFT JOIN LATERAL unnest(b.case_ids) AS u(case_id) ON true"
+    " LEFT JOIN cases c ON c.id = u.case_id"
+    " LEFT JOIN milestones m ON m.case_id = c.id AND m.name = 'alert'"
+    " ORDER BY b.id, u.case_id";
 static const char sql_sweep[] =
     "SELECT id, event_id, topic, key, type, to_char(created_at AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), payload::text FROM outbox "
@@ -142,7 +166,10 @@ struct outbox {
     size_t nfconfirmed, cap_fconfirmed;
     int fmarking;
     long firing_msgs; /* events of firings produced, not reported yet */
-    long queue_max;   /* queue.buffering.max.messages of the producer */
+    /* the sweep of intake batches: a page out, the last id read */
+    int isweeping;
+    int64_t isweep_cursor;
+    long queue_max; /* queue.buffering.max.messages of the producer */
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
@@ -212,26 +239,6 @@ void outbox_publish_one(struct outbox *o, int64_t id, const char *event_id, cons
                         size_t payload_len)
 {
     (void)produce_one(o, id, event_id, topic, key, type, time, payload, payload_len);
-}
-
-void outbox_publish(struct outbox *o, json_t *rows)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        json_t *payload = json_object_get(r, "payload");
-        char *text = json_dumps(payload, JSON_COMPACT);
-        if (!text)
-            continue;
-        (void)produce_one(o, (int64_t)json_integer_value(json_object_get(r, "id")),
-                          json_string_value(json_object_get(r, "event_id")),
-                          json_string_value(json_object_get(r, "topic")),
-                          json_string_value(json_object_get(r, "key")),
-                          json_string_value(json_object_get(r, "type")),
-                          json_string_value(json_object_get(r, "time")), text, strlen(text));
-        free(text);
-    }
 }
 
 /* ---- firings --------------------------------------------------------------- */
@@ -330,6 +337,12 @@ void outbox_firing_end(struct outbox_firing *f)
     f->ended = 1;
     if (f->outstanding == 0)
         firing_done(f);
+}
+
+void outbox_firing_fail(struct outbox_firing *f)
+{
+    if (f)
+        f->failed = 1;
 }
 
 int outbox_firing_held(const struct outbox *o, int64_t firing_id)
@@ -612,13 +625,136 @@ static void sweep_step(struct outbox *o)
         o->sweeping = 0;
 }
 
+/* ---- sweep of intake batches ------------------------------------------------- */
+
+static void isweep_step(struct outbox *o);
+
+static const char *col(PGresult *res, int row, int c)
+{
+    return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+}
+
+static int64_t col_int(PGresult *res, int row, int c)
+{
+    return PQgetisnull(res, row, c) ? 0 : strtoll(PQgetvalue(res, row, c), NULL, 10);
+}
+
+/* The events of the case of a row, added to group f: -1 when they could not
+ * be built or queued. */
+static int resend_case(struct outbox *o, struct outbox_firing *f, PGresult *res, int row)
+{
+    struct escalate_case c;
+    memset(&c, 0, sizeof(c));
+    c.ref = col(res, row, 1);
+    c.kind = col(res, row, 2);
+    c.rail = col(res, row, 4);
+    c.window_state = col(res, row, 5);
+    c.start_at = col_int(res, row, 6);
+    c.received_at = col_int(res, row, 7);
+    c.deadline_at = col_int(res, row, 8);
+    c.amount_minor = col_int(res, row, 9);
+    c.currency = col(res, row, 10);
+    c.debtor_iban = col(res, row, 11);
+    c.debtor_bic = col(res, row, 12);
+    c.creditor_iban = col(res, row, 13);
+    c.creditor_bic = col(res, row, 14);
+    c.card_bin = col(res, row, 15);
+    c.card_last4 = col(res, row, 16);
+    c.receipt = col(res, row, 17);
+    c.scenario = col(res, row, 18);
+    c.departement = col(res, row, 19);
+    c.debtor_bank_name = col(res, row, 23);
+    c.creditor_bank_name = col(res, row, 24);
+    struct escalate_intake in = {.channel = col(res, row, 3),
+                                 .police_reason = col(res, row, 22),
+                                 .token_key = o->opt.token_key,
+                                 .token_key_len = o->opt.token_key_len};
+    if (!col(res, row, 25) || severity_parse(col(res, row, 25), &in.alert_severity) != 0)
+        in.alert_severity = SEVERITY_ALERT;
+    c.details = json_loads(col(res, row, 20) ? col(res, row, 20) : "{}", 0, NULL);
+    c.linked_cases = json_loads(col(res, row, 21) ? col(res, row, 21) : "[]", 0, NULL);
+    struct escalate_event ev[ESCALATE_EVENTS_MAX];
+    int n = escalate_intake_events(&c, &in, ev, ESCALATE_EVENTS_MAX);
+    json_decref(c.details);
+    json_decref(c.linked_cases);
+    if (n < 0)
+        return -1;
+    char when[TIMEUTIL_UTC_SIZE];
+    if (rfc3339_format_utc(c.received_at, when, sizeof(when)) != 0)
+        snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = outbox_firing_add(f, ev[i].id, ev[i].topic, ev[i].key, ev[i].type, when, ev[i].payload,
+                               ev[i].payload_len);
+    escalate_events_free(ev, n);
+    return rc;
+}
+
+static void on_isweep_rows(PGresult *res, void *arg)
+{
+    struct outbox *o = arg;
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        if (res)
+            log_warn("outbox.sweep_failed", "%s", PQresultErrorMessage(res));
+        o->isweeping = 0;
+        return;
+    }
+    int n = PQntuples(res), batches = 0, sent = 0;
+    for (int i = 0; i < n;) {
+        int64_t id = col_int(res, i, 0);
+        int end = i;
+        while (end < n && col_int(res, end, 0) == id)
+            end++;
+        batches++;
+        o->isweep_cursor = id;
+        struct outbox_firing *f = NULL;
+        if (!idset_has(&o->fheld, id) && (f = outbox_firing_begin(o, id)) != NULL) {
+            for (int r = i; r < end; r++) {
+                if (!col(res, r, 1))
+                    continue; /* purged: nothing to send */
+                if (resend_case(o, f, res, r) != 0) {
+                    outbox_firing_fail(f);
+                    break;
+                }
+            }
+            outbox_firing_end(f);
+            sent++;
+        }
+        i = end;
+    }
+    if (sent)
+        log_info("outbox.resent", "%d intake batch(es) sent again", sent);
+    if (batches == IBATCH_PAGE) {
+        isweep_step(o); /* more to go */
+        return;
+    }
+    o->isweeping = 0;
+}
+
+static void isweep_step(struct outbox *o)
+{
+    char cursor[24], age[16];
+    snprintf(cursor, sizeof(cursor), "%" PRId64, o->isweep_cursor);
+    snprintf(age, sizeof(age), "%d", o->sweep_age_ms);
+    const char *p[2] = {cursor, age};
+    if (db_send(o->db, "outbox_sweep_intake", NULL, 2, p, on_isweep_rows, o) == 0 &&
+        db_sync(o->db) == 0)
+        o->isweeping = 1;
+    else
+        o->isweeping = 0;
+}
+
 static void start_sweep(struct outbox *o, int age_ms)
 {
-    if (o->sweeping || !db_ready(o->db) || !kafka_ready(o->kafka))
+    if (o->sweeping || o->isweeping || !db_ready(o->db) || !kafka_ready(o->kafka))
         return;
     o->sweep_cursor = 0;
     o->sweep_age_ms = age_ms;
     sweep_step(o);
+    if (o->opt.token_key_len > 0 && o->sweeping) {
+        o->isweep_cursor = 0;
+        isweep_step(o);
+    }
 }
 
 static void on_sweep_timer(evutil_socket_t fd, short what, void *arg)
@@ -671,6 +807,7 @@ static void on_recreate(evutil_socket_t fd, short what, void *arg)
         return;
     }
     o->sweeping = 0;
+    o->isweeping = 0;
     o->sweep_cursor = 0;
     o->sweep_age_ms = 0;
     o->first_sweep_done = 0;
@@ -698,7 +835,8 @@ int outbox_prepare(struct db *db)
 {
     if (db_prepare(db, "outbox_mark", sql_mark, 1) != 0 ||
         db_prepare(db, "outbox_mark_firings", sql_mark_firings, 1) != 0 ||
-        db_prepare(db, "outbox_sweep", sql_sweep, 2) != 0)
+        db_prepare(db, "outbox_sweep", sql_sweep, 2) != 0 ||
+        db_prepare(db, "outbox_sweep_intake", sql_sweep_intake, 2) != 0)
         return -1;
     return 0;
 }

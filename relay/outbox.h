@@ -7,9 +7,13 @@
  * the producer after librdkafka's fatal idempotence error (librdkafka 2.0.2,
  * fixed upstream in 2.3.0), after which every unconfirmed row is sent again.
  *
- * It publishes the scheduler's firings too (sql/008_firings.sql): the
- * events of one firing are produced as a group, and its row is deleted once
- * every one of them has a delivery report with an offset.
+ * It publishes the scheduler's firings (sql/008_firings.sql) and the
+ * intake's batches (sql/009_intake_batches.sql) as groups: the events of one
+ * row are produced together, and the row is deleted once every one of them
+ * has a delivery report with an offset. Its sweep also publishes again the
+ * intake batches nobody confirmed (a crashed relay's, a failed group),
+ * building their events from the case rows (escalate_intake_events), with
+ * the same ids and bytes.
  *
  * Delivery is at-least-once: every event carries a stable ce_id, consumers
  * de-duplicate on it.
@@ -34,6 +38,10 @@ struct outbox_options {
     int sweep_interval_ms; /* how often unpublished rows are looked for */
     int sweep_age_ms;      /* rows younger than this belong to a live producer */
     int mark_delay_ms;     /* gather delivery reports this long before marking */
+    /* token.key, to build the intake's events again (report.accepted's
+     * tokens); borrowed. Length 0: intake batches are not swept. */
+    const unsigned char *token_key;
+    size_t token_key_len;
 };
 
 /* db: a connection of its own (marks and sweeps). */
@@ -44,10 +52,8 @@ void outbox_free(struct outbox *o, int flush_ms);
 
 int outbox_prepare(struct db *db) RELAY_MUSTCHECK;
 
-/* Produce committed rows: [{id, event_id, topic, key, type, time, payload}]. */
-void outbox_publish(struct outbox *o, json_t *rows);
-
-/* Produce one committed row whose fields the caller has at hand. */
+/* Produce one committed outbox row whose fields the caller has at hand (the
+ * acknowledgements' events). */
 void outbox_publish_one(struct outbox *o, int64_t id, const char *event_id, const char *topic,
                         const char *key, const char *type, const char *time, const char *payload,
                         size_t payload_len);
@@ -71,6 +77,8 @@ int outbox_firing_add(struct outbox_firing *f, const char *event_id, const char 
                       const char *key, const char *type, const char *time, const char *payload,
                       size_t payload_len);
 void outbox_firing_end(struct outbox_firing *f);
+/* The group's events could not all be built: its row stays for a sweep. */
+void outbox_firing_fail(struct outbox_firing *f);
 
 /* 1 while this process publishes the firing, or has it confirmed and not yet
  * deleted: the sweep leaves it alone. */

@@ -19,6 +19,7 @@
 #include "cases_api.h"
 #include "config.h"
 #include "db.h"
+#include "hex.h"
 #include "http.h"
 #include "intake.h"
 #include "keys.h"
@@ -49,6 +50,8 @@ struct relay {
     struct db *ref_db;    /* keys and bank directory loads */
     struct store *store;
     struct outbox *outbox;
+    unsigned char token_key[64]; /* token.key, for the outbox's sweep of intake batches */
+    size_t token_key_len;
     struct keys_cache *keys;
     struct bankdir *bankdir;
     struct intake *intake;
@@ -354,19 +357,26 @@ int relay_serve(struct config *cfg, const char *cfg_path)
         log_error("relay.start_failed", "database: %s", err);
         goto done;
     }
-    struct store_options so = {.batch_max = (int)cfg->store_batch_max,
-                               .batch_delay_ms = (int)cfg->store_batch_delay_ms,
-                               .max_inflight = (int)cfg->store_max_inflight,
-                               .queue_max = (int)cfg->store_queue_max,
-                               .unknown_retry_ms = (int)cfg->store_unknown_retry_ms};
-    r.store = store_new(r.base, r.intake_db, r.nintake, &so, err, sizeof(err));
+    /* token.key: the intake refuses to start without a valid one. */
+    if (hex_decode(cfg->token_key, r.token_key, sizeof(r.token_key), &r.token_key_len) != 0)
+        r.token_key_len = 0;
     struct outbox_options oo = {.cfg = cfg,
                                 .probe_interval_ms = (int)cfg->probe_interval_ms,
                                 .sweep_interval_ms = (int)cfg->outbox_sweep_interval_ms,
                                 .sweep_age_ms = (int)cfg->outbox_sweep_age_ms,
-                                .mark_delay_ms = (int)cfg->outbox_mark_delay_ms};
-    r.outbox = r.store ? outbox_new(r.base, r.outbox_db, &oo, err, sizeof(err)) : NULL;
-    if (!r.outbox) {
+                                .mark_delay_ms = (int)cfg->outbox_mark_delay_ms,
+                                .token_key = r.token_key,
+                                .token_key_len = r.token_key_len};
+    r.outbox = outbox_new(r.base, r.outbox_db, &oo, err, sizeof(err));
+    struct store_options so = {.batch_max = (int)cfg->store_batch_max,
+                               .batch_delay_ms = (int)cfg->store_batch_delay_ms,
+                               .max_inflight = (int)cfg->store_max_inflight,
+                               .queue_max = (int)cfg->store_queue_max,
+                               .unknown_retry_ms = (int)cfg->store_unknown_retry_ms,
+                               .outbox = r.outbox,
+                               .instance = cfg->instance};
+    r.store = r.outbox ? store_new(r.base, r.intake_db, r.nintake, &so, err, sizeof(err)) : NULL;
+    if (!r.store) {
         log_error("relay.start_failed", "%s", err);
         goto done;
     }
@@ -580,6 +590,7 @@ done:
     bankdir_free(r.bankdir);
     db_free(r.outbox_db);
     outbox_free(r.outbox, 0);
+    OPENSSL_cleanse(r.token_key, sizeof(r.token_key));
     http_server_free(r.http);
     intake_free(r.intake);
     store_free(r.store);

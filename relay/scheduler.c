@@ -177,15 +177,17 @@ static const char sql_next[] =
     "SELECT floor(extract(epoch FROM min(due_at) - clock_timestamp()) * 1000)::bigint "
     "FROM milestones WHERE state = 'pending'";
 
-/* The outbox holds exactly what Kafka has not confirmed of the intake and
- * the acknowledgements (rows are deleted from their delivery reports), the
- * firings what it has not confirmed of the milestones. */
+/* The outbox holds exactly what Kafka has not confirmed of the
+ * acknowledgements (rows are deleted from their delivery reports), the
+ * intake batches the new cases it has not confirmed, the firings the
+ * milestones. */
 static const char sql_stats[] =
     "SELECT (SELECT count(*) FROM milestones WHERE state = 'pending'),"
-    " (SELECT count(*) FROM outbox),"
+    " (SELECT count(*) FROM outbox) +"
+    "   (SELECT coalesce(sum(cardinality(case_ids)), 0) FROM intake_batches),"
     " (SELECT coalesce(floor(extract(epoch FROM now() - least("
-    "    (SELECT min(created_at) FROM outbox), (SELECT min(fired_at) FROM firings))) * 1000),"
-    "   0)::bigint),"
+    "    (SELECT min(created_at) FROM outbox), (SELECT min(fired_at) FROM firings),"
+    "    (SELECT min(created_at) FROM intake_batches))) * 1000), 0)::bigint),"
     " (SELECT coalesce(sum(cardinality(case_ids)), 0) FROM firings)";
 
 #define BACKOFF_MIN_MS 10
@@ -1269,9 +1271,11 @@ struct scheduler *scheduler_new(struct event_base *base, const struct scheduler_
     metrics_describe("relay48_scheduler_batch_failures_total", METRIC_COUNTER,
                      "Scheduler transactions that failed (retried).");
     metrics_describe("relay48_outbox_backlog", METRIC_GAUGE,
-                     "Outbox rows not yet confirmed by Kafka (periodic query).");
+                     "Outbox rows and new cases of intake batches not yet confirmed by Kafka "
+                     "(periodic query).");
     metrics_describe("relay48_outbox_oldest_age_seconds", METRIC_GAUGE,
-                     "Age of the oldest outbox row or firing not yet confirmed by Kafka "
+                     "Age of the oldest outbox row, intake batch or firing not yet confirmed by "
+                     "Kafka "
                      "(periodic query).");
     metrics_describe("relay48_firings_unconfirmed", METRIC_GAUGE,
                      "Milestones fired whose events Kafka has not all confirmed (periodic "

@@ -10,8 +10,9 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox.h"
 
-#define CASE_PARAMS 32 /* 28 + the payloads of up to STORE_MAX_EVENTS events */
+#define CASE_PARAMS 30 /* arrays, one element a case; then the instance ($31) */
 
 /* Locks on beneficiary accounts, taken in IBAN order: a second transaction
  * naming the same IBAN waits here, and its case statement (a new snapshot in
@@ -23,25 +24,27 @@ static const char sql_mule[] =
 /* Every case of a batch in one statement: the parameters are arrays with one
  * element a case ($k holds what a case's parameter k was: see
  * store_submit), unnested WITH ORDINALITY. It writes the idempotency keys,
- * cases, mule links, milestones, outbox rows and addressees, and returns one
- * row a case, in order: whether it inserted, the linked cases, the outbox
- * rows written, and an earlier Idempotency-Key row if one was visible.
- * Statement snapshots do not see their own inserts, so a batch never holds
- * two cases with the same beneficiary IBAN or Idempotency-Key (kick() ends
- * a batch before the second), and what one case sees of the others is what
- * it would see in a transaction of its own. */
+ * cases (with the links found), mule links, milestones, addressees and ONE
+ * intake_batches row naming the cases inserted (sql/009_intake_batches.sql:
+ * their events are built in C and that row is deleted once Kafka confirmed
+ * them all), and returns one row a case, in order: whether it inserted, the
+ * linked cases, the batch row's id, and an earlier Idempotency-Key row if
+ * one was visible. Statement snapshots do not see their own inserts, so a
+ * batch never holds two cases with the same beneficiary IBAN or
+ * Idempotency-Key (kick() ends a batch before the second), and what one case
+ * sees of the others is what it would see in a transaction of its own. */
 static const char sql_cases[] =
     "WITH i AS ("
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "    $6::text[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::bigint[],"
     "    $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],"
     "    $17::text[], $18::text[], $19::text[], $20::text[], $21::jsonb[], $22::jsonb[],"
-    "    $23::jsonb[], $24::jsonb[], $25::text[], $26::text[], $27::text[], $28::jsonb[],"
-    "    $29::text[], $30::text[], $31::text[], $32::text[]) WITH ORDINALITY AS i(ref, kind,"
+    "    $23::jsonb[], $24::text[], $25::text[], $26::text[], $27::text[], $28::jsonb[],"
+    "    $29::text[], $30::text[]) WITH ORDINALITY AS i(ref, kind,"
     "    channel, submitted_by, rail, window_state, start_at, received_at, deadline_at,"
     "    amount_minor, currency, debtor_iban, debtor_bic, creditor_iban, creditor_bic, card_bin,"
-    "    card_last4, receipt, scenario, departement, flags, details, milestones, events,"
-    "    idem_party, idem_key, idem_hash, response, p0, p1, p2, p3, ord)),"
+    "    card_last4, receipt, scenario, departement, flags, details, milestones, police_reason,"
+    "    idem_party, idem_key, idem_hash, response, debtor_bank_name, creditor_bank_name, ord)),"
     /* Driven from the beneficiary's links, never from the open cases: the
      * fence (LATERAL ... OFFSET 0) keeps a generic plan made on empty
      * tables from scanning every open case for each report. */
@@ -66,13 +69,15 @@ static const char sql_cases[] =
     " ins AS ("
     "  INSERT INTO cases (ref, kind, channel, submitted_by, rail, window_state, start_at,"
     "    received_at, deadline_at, amount_minor, currency, debtor_iban, debtor_bic, creditor_iban,"
-    "    creditor_bic, card_bin, card_last4, receipt, scenario, departement, flags, details)"
+    "    creditor_bic, card_bin, card_last4, receipt, scenario, departement, flags, details,"
+    "    linked_refs, police_reason, debtor_bank_name, creditor_bank_name)"
     "  SELECT i.ref, i.kind, i.channel, i.submitted_by, i.rail, i.window_state, i.start_at,"
     "    i.received_at, i.deadline_at, i.amount_minor, i.currency, i.debtor_iban, i.debtor_bic,"
     "    i.creditor_iban, i.creditor_bic, i.card_bin, i.card_last4, i.receipt, i.scenario,"
     "    i.departement, ARRAY(SELECT jsonb_array_elements_text(i.flags)) ||"
     "      CASE WHEN cardinality(l.refs) > 0 THEN l.new_flags ELSE '{}'::text[] END,"
-    "    i.details"
+    "    i.details, CASE WHEN cardinality(l.refs) > 0 THEN l.refs END, i.police_reason,"
+    "    i.debtor_bank_name, i.creditor_bank_name"
     "  FROM i JOIN linked l USING (ord)"
     "  WHERE i.idem_key IS NULL OR i.ref IN (SELECT case_ref FROM idem)"
     "  ON CONFLICT (ref) DO NOTHING RETURNING id, ref),"
@@ -81,53 +86,33 @@ static const char sql_cases[] =
     "  FROM ins JOIN i USING (ref) WHERE i.creditor_iban IS NOT NULL),"
     " ms AS ("
     "  INSERT INTO milestones (case_id, name, due_at, severity, state, fired_at)"
-    /* The alert fires with this commit (its events are below). */
+    /* The alert fires with this commit (its events are the batch's). */
     "  SELECT ins.id, m.name, m.due_at, m.severity,"
     "    CASE WHEN m.name = 'alert' AND m.state = 'pending' THEN 'fired' ELSE m.state END,"
     "    CASE WHEN m.name = 'alert' AND m.state = 'pending' THEN now() END"
     "  FROM ins JOIN i USING (ref), jsonb_to_recordset(i.milestones) AS m(name text,"
     "    due_at timestamptz, severity text, state text)),"
-    " ob AS ("
-    "  INSERT INTO outbox (event_id, topic, key, type, case_ref, payload)"
-    "  SELECT e.event_id, e.topic, e.key, e.type, i.ref,"
-    "    CASE WHEN cardinality(l.refs) = 0 THEN e.payload ELSE ("
-    "      jsonb_set(e.payload::jsonb, '{linked_cases}', to_jsonb(l.refs))"
-    "      || CASE WHEN e.payload::jsonb ? 'flags'"
-    "           AND NOT (e.payload::jsonb->'flags') ? 'linked_iban'"
-    "         THEN jsonb_build_object('flags', (e.payload::jsonb->'flags') ||"
-    "           '[\"linked_iban\"]'::jsonb) ELSE '{}'::jsonb END"
-    "      || CASE WHEN e.payload::jsonb ? 'reasons'"
-    "           AND NOT (e.payload::jsonb->'reasons') ? 'linked_iban'"
-    "         THEN jsonb_build_object('reasons', (e.payload::jsonb->'reasons') ||"
-    "           '[\"linked_iban\"]'::jsonb) ELSE '{}'::jsonb END)::text"
-    "    END"
-    "  FROM ins JOIN i USING (ref) JOIN linked l USING (ord), LATERAL ("
-    "    SELECT r.*, CASE r.idx WHEN 0 THEN i.p0 WHEN 1 THEN i.p1 WHEN 2 THEN i.p2"
-    "      WHEN 3 THEN i.p3 END AS payload"
-    "    FROM jsonb_to_recordset(i.events) AS r(idx int, event_id uuid, topic text, key text,"
-    "      type text, only_if_linked boolean)) AS e"
-    "  WHERE NOT e.only_if_linked OR cardinality(l.refs) > 0"
-    "  RETURNING id, event_id, topic, key, case_ref, payload),"
-    /* Who the alert was addressed to (sql/003_escalation.sql). */
+    /* Who the alert was addressed to (sql/003_escalation.sql): the known
+     * banks while the window is open, the police when required or linked
+     * (escalate_intake_events sends them the same). */
     " ad AS ("
     "  INSERT INTO case_addressees (case_id, party, role, first_escalated_at)"
-    "  SELECT DISTINCT ins.id, CASE WHEN ob.topic = 'relay48.escalations.police.v1'"
-    "    THEN 'police:' ELSE 'bank:' END || ob.key,"
-    "    CASE WHEN ob.topic = 'relay48.escalations.police.v1' THEN 'police'"
-    "      WHEN i.kind = 'card' THEN 'issuer_bank' WHEN ob.key = i.creditor_bic"
-    "      THEN 'creditor_bank' ELSE 'debtor_bank' END, now()"
-    "  FROM ins JOIN i USING (ref) JOIN ob ON ob.case_ref = i.ref"
-    "  WHERE ob.topic IN ('relay48.escalations.bank.v1', 'relay48.escalations.police.v1')"
-    "    AND ob.key <> 'UNKNOWN'"
+    "  SELECT DISTINCT ins.id, a.party, a.role, now()"
+    "  FROM ins JOIN i USING (ref) JOIN linked l USING (ord) CROSS JOIN LATERAL (VALUES"
+    "    ('bank:' || i.creditor_bic, CASE WHEN i.kind = 'card' THEN 'issuer_bank'"
+    "      ELSE 'creditor_bank' END, i.window_state = 'open'),"
+    "    ('bank:' || i.debtor_bic, CASE WHEN i.debtor_bic = i.creditor_bic THEN 'creditor_bank'"
+    "      ELSE 'debtor_bank' END, i.window_state = 'open' AND i.kind <> 'card'),"
+    "    ('police:' || coalesce(i.departement, 'NATIONAL'), 'police',"
+    "      i.police_reason IS NOT NULL OR cardinality(l.refs) > 0)) AS a(party, role, wanted)"
+    "  WHERE a.wanted AND a.party IS NOT NULL"
     "  ON CONFLICT DO NOTHING),"
-    " obs AS ("
-    "  SELECT ob.case_ref, json_agg(json_build_array(ob.id, ob.event_id,"
-    "    CASE WHEN cardinality(l.refs) > 0 THEN ob.payload END) ORDER BY ob.id) AS rows"
-    "  FROM ob JOIN i ON i.ref = ob.case_ref JOIN linked l USING (ord) GROUP BY ob.case_ref)"
-    " SELECT (ins.id IS NOT NULL)::int, to_json(l.refs)::text, obs.rows::text, k.case_ref,"
+    " bt AS ("
+    "  INSERT INTO intake_batches (instance, case_ids)"
+    "  SELECT $31::text, array_agg(id) FROM ins HAVING count(*) > 0 RETURNING id)"
+    " SELECT (ins.id IS NOT NULL)::int, to_json(l.refs)::text, (SELECT id FROM bt), k.case_ref,"
     "  encode(k.request_hash, 'hex'), k.response::text"
-    " FROM i JOIN linked l USING (ord) LEFT JOIN ins USING (ref) LEFT JOIN obs ON obs.case_ref = "
-    "i.ref"
+    " FROM i JOIN linked l USING (ord) LEFT JOIN ins USING (ref)"
     "  LEFT JOIN idempotency_keys k ON k.party = i.idem_party AND k.key = i.idem_key"
     " ORDER BY i.ord";
 
@@ -147,7 +132,8 @@ struct item {
     /* filled from the statement's result */
     int have_result;
     int inserted;
-    char *linked, *outbox, *idem_ref, *idem_hash, *idem_response;
+    int64_t batch_id; /* its intake_batches row (0: none) */
+    char *linked, *idem_ref, *idem_hash, *idem_response;
     char sqlstate[6];
 };
 
@@ -188,7 +174,6 @@ static void item_free(struct item *it)
         free(it->params[i]);
     free(it->creditor_iban);
     free(it->linked);
-    free(it->outbox);
     free(it->idem_ref);
     free(it->idem_hash);
     free(it->idem_response);
@@ -199,24 +184,28 @@ static void reset_result(struct item *it)
 {
     it->have_result = 0;
     it->inserted = 0;
+    it->batch_id = 0;
     RELAY_FREE(it->linked);
-    RELAY_FREE(it->outbox);
     RELAY_FREE(it->idem_ref);
     RELAY_FREE(it->idem_hash);
     RELAY_FREE(it->idem_response);
     it->sqlstate[0] = '\0';
 }
 
-/* Answer one item and free it. */
-static void finish(struct store *s, struct item *it, enum store_outcome outcome)
+/* Answer one item and free it. group: the events of its batch, when this
+ * item's case was inserted by it (NULL otherwise). */
+static void finish_group(struct store *s, struct item *it, enum store_outcome outcome,
+                         struct outbox_firing *group)
 {
     struct store_result r;
     memset(&r, 0, sizeof(r));
     r.outcome = outcome;
     snprintf(r.sqlstate, sizeof(r.sqlstate), "%s", it->sqlstate);
     if (outcome == STORE_COMMITTED) {
-        r.linked = it->linked ? json_loads(it->linked, 0, NULL) : json_array();
-        r.outbox = it->outbox ? json_loads(it->outbox, 0, NULL) : json_array();
+        /* "[]" for most cases: no parse */
+        r.linked = it->linked && strcmp(it->linked, "[]") != 0 ? json_loads(it->linked, 0, NULL)
+                                                               : json_array();
+        r.group = group;
         r.flags_added = json_array();
         if (json_array_size(r.linked) > 0) {
             json_array_append_new(r.flags_added, json_string("linked_iban"));
@@ -235,10 +224,14 @@ static void finish(struct store *s, struct item *it, enum store_outcome outcome)
                 1);
     it->done(&r, it->arg);
     json_decref(r.linked);
-    json_decref(r.outbox);
     json_decref(r.flags_added);
     json_decref(r.response);
     item_free(it);
+}
+
+static void finish(struct store *s, struct item *it, enum store_outcome outcome)
+{
+    finish_group(s, it, outcome, NULL);
 }
 
 static void push_front(struct store *s, struct item *it)
@@ -302,7 +295,8 @@ static void on_cases_result(PGresult *res, void *arg)
             it->have_result = 1;
             it->inserted = atoi(PQgetvalue(res, row, 0));
             it->linked = dup_value(res, row, 1);
-            it->outbox = dup_value(res, row, 2);
+            it->batch_id =
+                PQgetisnull(res, row, 2) ? 0 : strtoll(PQgetvalue(res, row, 2), NULL, 10);
             it->idem_ref = dup_value(res, row, 3);
             it->idem_hash = dup_value(res, row, 4);
             it->idem_response = dup_value(res, row, 5);
@@ -329,11 +323,12 @@ static void on_begin_or_mule(PGresult *res, void *arg)
     }
 }
 
-/* Decide each case of a committed transaction. */
-static void settle_item(struct store *s, struct item *it)
+/* Decide each case of a committed transaction. group: the events of the
+ * batch's intake_batches row (NULL: none, or left to the sweep). */
+static void settle_item(struct store *s, struct item *it, struct outbox_firing *group)
 {
     if (it->inserted) {
-        finish(s, it, STORE_COMMITTED);
+        finish_group(s, it, STORE_COMMITTED, group);
         return;
     }
     const char *ref = it->params[0];
@@ -392,6 +387,19 @@ static void on_commit(PGresult *res, void *arg)
 
     if (res && PQresultStatus(res) == PGRES_COMMAND_OK && !b->failed) {
         metrics_observe_us("relay48_intake_batch_size", b->n); /* a count, not a time */
+        /* The events of the cases inserted are produced as one group: the
+         * batch row is deleted once Kafka confirmed them all. Without a group
+         * (no outbox, no memory) the row stays and the sweep sends them. */
+        int64_t batch_id = 0;
+        for (struct item *x = it; x; x = x->next)
+            if (x->have_result && x->batch_id > 0)
+                batch_id = x->batch_id;
+        struct outbox_firing *group =
+            batch_id > 0 && s->opt.outbox ? outbox_firing_begin(s->opt.outbox, batch_id) : NULL;
+        /* The next batch first: PostgreSQL runs it while this one's cases
+         * are answered and their events built (their items are off the
+         * queue). */
+        kick(s);
         for (; it; it = next) {
             next = it->next;
             if (!it->have_result) {
@@ -399,8 +407,9 @@ static void on_commit(PGresult *res, void *arg)
                 push_front(s, it);
                 continue;
             }
-            settle_item(s, it);
+            settle_item(s, it, it->inserted ? group : NULL);
         }
+        outbox_firing_end(group);
     } else if (!res) {
         /* Outcome unknown: retry every case under the same reference. */
         int64_t now = now_us();
@@ -527,11 +536,12 @@ static int send_batch(struct store *s, int conn, struct item *items, int n)
         ok = db_send(db, "store_mule", NULL, 1, p, on_begin_or_mule, b) == 0;
     }
     free(ibans);
-    char *arrays[CASE_PARAMS] = {0};
+    char *arrays[CASE_PARAMS + 1] = {0};
     for (int k = 0; ok && k < CASE_PARAMS; k++)
         ok = (arrays[k] = array_literal(items, k)) != NULL;
+    arrays[CASE_PARAMS] = (char *)(s->opt.instance ? s->opt.instance : "relay48");
     if (ok)
-        ok = db_send(db, "store_cases", NULL, CASE_PARAMS, (const char *const *)arrays,
+        ok = db_send(db, "store_cases", NULL, CASE_PARAMS + 1, (const char *const *)arrays,
                      on_cases_result, b) == 0;
     for (int k = 0; k < CASE_PARAMS; k++)
         free(arrays[k]);
@@ -552,20 +562,30 @@ static int send_batch(struct store *s, int conn, struct item *items, int n)
     return -2;
 }
 
-/* The ready connection with the fewest batches in flight, if one has room. */
+/* Where the next batch goes: the first ready connection, when it has room.
+ * The others take over when it is lost, and take a batch while it is busy
+ * only when a full batch (store.batch_max) waits. Spreading batches over
+ * every connection made them small, and a small batch costs PostgreSQL
+ * more a case (its executor start-up, its commit): docs/intake.md,
+ * "Measured". -1: wait for a commit. */
 static int pick(const struct store *s, int *any_ready)
 {
-    int best = -1;
+    int first = -1, spare = -1;
     *any_ready = 0;
     for (int i = 0; i < s->ndb; i++) {
         if (!db_ready(s->db[i]))
             continue;
         *any_ready = 1;
-        if (s->inflight_on[i] < s->opt.max_inflight &&
-            (best < 0 || s->inflight_on[i] < s->inflight_on[best]))
-            best = i;
+        if (first < 0)
+            first = i;
+        else if (spare < 0 && s->inflight_on[i] < s->opt.max_inflight)
+            spare = i;
     }
-    return best;
+    if (first < 0)
+        return -1;
+    if (s->inflight_on[first] < s->opt.max_inflight)
+        return first;
+    return s->queued >= s->opt.batch_max ? spare : -1;
 }
 
 static int same(const char *a, const char *b)
@@ -679,7 +699,7 @@ static void kick(struct store *s)
 int store_prepare(struct db *db)
 {
     if (db_prepare(db, "store_mule", sql_mule, 1) != 0 ||
-        db_prepare(db, "store_cases", sql_cases, CASE_PARAMS) != 0 ||
+        db_prepare(db, "store_cases", sql_cases, CASE_PARAMS + 1) != 0 ||
         db_prepare(db, "store_idem", sql_idem, 2) != 0)
         return -1;
     return 0;
@@ -792,31 +812,27 @@ int store_submit(struct store *s, const struct store_case *c, store_done_fn done
                                     NULL,
                                     NULL,
                                     NULL,
-                                    NULL,
+                                    c->police_reason,
                                     c->idem_party,
                                     c->idem_key,
                                     c->idem_hash,
-                                    NULL};
+                                    NULL,
+                                    c->debtor_bank_name,
+                                    c->creditor_bank_name};
     for (int i = 0; i < CASE_PARAMS; i++)
         it->params[i] = dup_or_null(src[i]);
     it->params[20] = json_text(c->flags);
     it->params[21] = json_text(c->details);
     it->params[22] = json_text(c->milestones);
-    it->params[23] = json_text(c->events);
-    int payload_oom = 0;
-    for (int i = 0; i < STORE_MAX_EVENTS; i++) {
-        if (c->payloads[i]) {
-            it->params[28 + i] = strdup(c->payloads[i]);
-            payload_oom |= !it->params[28 + i];
-        }
-    }
-    it->params[27] = json_text(c->response);
+    /* Stored with an Idempotency-Key only: no text to write nor jsonb to
+     * parse for a report without one. */
+    if (c->idem_key)
+        it->params[27] = json_text(c->response);
     /* An idempotency row needs a party; the web form's is "web". */
     if (c->idem_key && !it->params[24])
         it->params[24] = strdup("web");
-    int bad = payload_oom || !it->params[0] || !it->params[20] || !it->params[21] ||
-              !it->params[22] || !it->params[23] || !it->params[27] ||
-              (c->idem_key && !it->params[25]);
+    int bad = !it->params[0] || !it->params[20] || !it->params[21] || !it->params[22] ||
+              (c->idem_key && (!it->params[25] || !it->params[27]));
     if (c->creditor_iban && *c->creditor_iban) {
         it->creditor_iban = strdup(c->creditor_iban);
         bad = bad || !it->creditor_iban;

@@ -4,8 +4,9 @@
  * in one transaction in libpq pipeline mode on the loop: BEGIN, the
  * beneficiary-account upsert (locks taken in IBAN order, so concurrent
  * batches and relays cannot deadlock), ONE statement for every case of the
- * batch (its parameters are arrays: cases, milestones, outbox rows,
- * idempotency keys, mule links, addressees), COMMIT, one Sync. Two cases
+ * batch (its parameters are arrays: cases, milestones, idempotency keys,
+ * mule links, addressees, and one intake_batches row for the events of the
+ * batch), COMMIT, one Sync. Two cases
  * naming the same beneficiary IBAN or Idempotency-Key never share a batch.
  * Each case's callback runs only after its COMMIT answered.
  *
@@ -28,8 +29,8 @@
 struct event_base;
 struct db;
 struct store;
-
-#define STORE_MAX_EVENTS 4
+struct outbox;
+struct outbox_firing;
 
 /* One new case, as the intake resolved it. Strings are copied at submit. */
 struct store_case {
@@ -43,12 +44,12 @@ struct store_case {
     json_t *flags;      /* array of strings; borrowed */
     json_t *details;    /* borrowed */
     json_t *milestones; /* [{name, due_at, severity, state}]; borrowed */
-    json_t *events;     /* [{idx, event_id, topic, key, type, only_if_linked}]; borrowed */
-    /* payloads[idx]: the JSON text of each event, apart so that PostgreSQL
-     * stores it without parsing it. */
-    const char *payloads[STORE_MAX_EVENTS];
-    const char *idem_party, *idem_key; /* idem_key NULL: no Idempotency-Key */
-    char idem_hash[65];                /* hex SHA-256 of the normalised report */
+    /* What the events need besides the rest (sql/009_intake_batches.sql):
+     * NULL or "" = none. */
+    const char *police_reason; /* why the police are addressed before any link */
+    const char *debtor_bank_name, *creditor_bank_name; /* creditor: the issuer's for a card */
+    const char *idem_party, *idem_key;                 /* idem_key NULL: no Idempotency-Key */
+    char idem_hash[65];                                /* hex SHA-256 of the normalised report */
     json_t *response; /* the 201 body before links; stored with the key; borrowed */
 };
 
@@ -63,7 +64,11 @@ struct store_result {
     enum store_outcome outcome;
     json_t *linked;      /* refs of other open cases with the same beneficiary IBAN */
     json_t *flags_added; /* flags the commit added ("linked_iban", ...) */
-    json_t *outbox;      /* [{id, event_id, topic, key, type, time, payload}] committed */
+    /* STORE_COMMITTED by this batch: the group its events go into
+     * (outbox_firing_add; outbox_firing_fail when they cannot be built);
+     * the store ends it. NULL: the case committed earlier (an unknown
+     * outcome), or no group could be started: the sweep sends its events. */
+    struct outbox_firing *group;
     char idem_ref[IDS_REF_SIZE];
     char idem_hash[65];
     json_t *response; /* STORE_REPLAY: the body first answered */
@@ -75,11 +80,13 @@ struct store_result {
 typedef void (*store_done_fn)(const struct store_result *res, void *arg);
 
 struct store_options {
-    int batch_max;        /* cases per transaction */
-    int batch_delay_ms;   /* wait this long to gather a batch when idle (0: no wait) */
-    int max_inflight;     /* batches in each connection's pipeline at once */
-    int queue_max;        /* cases waiting; beyond, store_submit refuses */
-    int unknown_retry_ms; /* how long to retry a commit of unknown outcome */
+    int batch_max;         /* cases per transaction */
+    int batch_delay_ms;    /* wait this long to gather a batch when idle (0: no wait) */
+    int max_inflight;      /* batches in each connection's pipeline at once */
+    int queue_max;         /* cases waiting; beyond, store_submit refuses */
+    int unknown_retry_ms;  /* how long to retry a commit of unknown outcome */
+    struct outbox *outbox; /* where the batches' events go; NULL: left to a sweep */
+    const char *instance;  /* intake_batches.instance; borrowed */
 };
 
 #define STORE_MAX_CONNECTIONS 16

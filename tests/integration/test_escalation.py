@@ -262,9 +262,10 @@ def test_reminder_critical_expiry_on_time():
     s, _, metrics = relay.get("/metrics")
     assert 'relay48_milestones_fired_total{milestone="reminder"}' in metrics
     assert "relay48_milestone_lateness_seconds_count" in metrics
-    # every escalation confirmed by Kafka (outbox rows and firings leave their tables on
+    # every escalation confirmed by Kafka (outbox rows, firings and intake batches leave their tables on
     # their delivery reports)
-    wait_until(lambda: sql("SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM firings)")
+    wait_until(lambda: sql("SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM firings)"
+                           " + (SELECT count(*) FROM intake_batches)")
                == "0", 15, "the outbox and the firings published")
 
 

@@ -92,10 +92,12 @@ def test_transfer_is_committed_and_published():
     assert police[0]["value"]["reasons"] == ["amount_threshold"]
     assert police[0]["value"]["departement_name"] == "Haute-Garonne"
 
-    # published right after the commit and marked (deleted) from the delivery
+    # published right after the commit, its batch row deleted from the delivery
     # reports, well before the sweep, which only takes rows older than 10 s
-    wait_until(lambda: sql(f"SELECT count(*) FROM outbox WHERE case_ref = '{ref}'") == "0", 3,
-               "outbox rows marked published")
+    wait_until(lambda: sql("SELECT count(*) FROM intake_batches b CROSS JOIN "
+                           "unnest(b.case_ids) AS u(id) JOIN cases c ON c.id = u.id "
+                           f"WHERE c.ref = '{ref}'") == "0", 3,
+               "its intake batch deleted once Kafka confirmed its events")
 
 
 def test_small_amount_goes_to_banks_only():

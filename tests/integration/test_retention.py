@@ -217,7 +217,9 @@ def test_cases_in_closed_and_read():
     assert sql(f"SELECT count(*) FROM cases WHERE state = 'expired' AND ref IN ({refs})") == "2"
     assert sql("SELECT count(*) FROM cases WHERE state = 'open' AND closed_at IS NOT NULL "
                "AND window_state <> 'expired_on_arrival'") == "0"
-    wait_until(lambda: sql("SELECT count(*) FROM outbox") == "0", 20, "the outbox published")
+    wait_until(lambda: sql("SELECT (SELECT count(*) FROM outbox) + "
+                           "(SELECT count(*) FROM intake_batches)") == "0", 20,
+               "the outbox and the intake batches published")
     T0 = now_utc()
 
 

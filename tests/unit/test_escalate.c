@@ -2,7 +2,8 @@
  * test_escalate.c — unit tests of relay/escalate.c: the addressees of a
  * case, the events of its reminder, critical and expiry built from its row
  * (topics, keys, types, members, personal data by topic), and the payloads
- * of case.acknowledged and case.resolved.
+ * of case.acknowledged and case.resolved; the events of a new case built
+ * from its row (escalate_intake_events): deterministic ids and bytes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -279,7 +280,7 @@ static void test_expiry_and_alert(void **state)
     json_decref(p);
     escalate_events_free(ev, n);
 
-    /* the alert's events are the intake's */
+    /* the alert's events are the intake's (escalate_intake_events) */
     assert_int_equal(
         escalate_milestone(&c, MILESTONE_ALERT, SEVERITY_ALERT, US(T0), ev, ESCALATE_EVENTS_MAX),
         0);
@@ -406,6 +407,169 @@ static void test_payload_text(void **state)
     json_decref(d);
 }
 
+static const unsigned char TOKEN_KEY[32] = {0x5e, 0x5e, 0x5e, 0x5e, 0x5e, 0x5e, 0x5e, 0x5e,
+                                            0x5e, 0x5e, 0x5e, 0x5e, 0x5e, 0x5e, 0x5e, 0x5e};
+
+static struct escalate_intake intake_facts(const char *police_reason)
+{
+    struct escalate_intake in = {.channel = "api",
+                                 .alert_severity = SEVERITY_ALERT,
+                                 .police_reason = police_reason,
+                                 .token_key = TOKEN_KEY,
+                                 .token_key_len = sizeof(TOKEN_KEY)};
+    return in;
+}
+
+/* A new case: report.accepted (tokens, no personal data), its two banks and
+ * the police at alert, ids derived. */
+static void test_intake_events(void **state)
+{
+    (void)state;
+    json_t *d = details();
+    struct escalate_case c = transfer_case(d, NULL);
+    struct escalate_intake in = intake_facts("amount_threshold");
+    struct escalate_event ev[ESCALATE_EVENTS_MAX];
+    int n = escalate_intake_events(&c, &in, ev, ESCALATE_EVENTS_MAX);
+    assert_int_equal(n, 4);
+    assert_string_equal(ev[0].topic, TOPIC_REPORTS);
+    assert_string_equal(ev[0].type, "report.accepted");
+    assert_string_equal(ev[0].key, c.ref);
+    json_t *p = parse(&ev[0]);
+    assert_string_equal(str(p, "channel", NULL), "api");
+    assert_string_equal(str(p, "creditor_bic", NULL), "SOGEFRPP");
+    /* HMAC-SHA256 under token.key (computed independently with Python's hmac) */
+    assert_string_equal(str(p, "debtor_iban_token", NULL),
+                        "38dafc6e5053b600694cf10136baa616c7ed56b9efc349e67333e1e6361ddc10");
+    assert_null(strstr(ev[0].payload, "FR76"));   /* no IBAN */
+    assert_null(strstr(ev[0].payload, "Mairie")); /* no personal data */
+    json_t *flags = json_object_get(p, "flags");
+    assert_int_equal(json_array_size(flags), 1);
+    assert_string_equal(json_string_value(json_array_get(flags, 0)), "police_escalation");
+    json_decref(p);
+    for (int i = 1; i <= 2; i++) {
+        assert_string_equal(ev[i].topic, TOPIC_BANK);
+        p = parse(&ev[i]);
+        assert_string_equal(str(p, "milestone", NULL), "alert");
+        assert_string_equal(str(p, "severity", NULL), "alert");
+        assert_string_equal(str(p, "victim", "name"), "Mairie de Saint-Exemple");
+        json_decref(p);
+    }
+    assert_string_equal(ev[1].key, "BNPAFRPP");
+    assert_string_equal(ev[2].key, "SOGEFRPP");
+    assert_string_equal(ev[3].topic, TOPIC_POLICE);
+    assert_string_equal(ev[3].key, "31");
+    p = parse(&ev[3]);
+    json_t *reasons = json_object_get(p, "reasons");
+    assert_int_equal(json_array_size(reasons), 1);
+    assert_string_equal(json_string_value(json_array_get(reasons, 0)), "amount_threshold");
+    json_decref(p);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(ev[i].id, ev[j].id);
+    escalate_events_free(ev, n);
+
+    /* below the threshold, no link: no police */
+    in.police_reason = NULL;
+    n = escalate_intake_events(&c, &in, ev, ESCALATE_EVENTS_MAX);
+    assert_int_equal(n, 3);
+    escalate_events_free(ev, n);
+    /* after the deadline: the police only, as an ordinary complaint */
+    c.window_state = "expired_on_arrival";
+    in.police_reason = "expired_on_arrival";
+    n = escalate_intake_events(&c, &in, ev, ESCALATE_EVENTS_MAX);
+    assert_int_equal(n, 2);
+    assert_string_equal(ev[0].type, "report.accepted");
+    assert_string_equal(ev[1].type, "escalation.police");
+    escalate_events_free(ev, n);
+    /* bad arguments */
+    assert_int_equal(escalate_intake_events(&c, &in, ev, 3), -1);
+    in.token_key = NULL;
+    assert_int_equal(escalate_intake_events(&c, &in, ev, ESCALATE_EVENTS_MAX), -1);
+    json_decref(d);
+}
+
+/* Built again from the row (details read back from jsonb, in another member
+ * order): the same ids and the same bytes; a link found by the commit adds
+ * the police and linked_iban, and changes no id. */
+static void test_intake_events_built_again(void **state)
+{
+    (void)state;
+    json_t *d1 = json_pack("{s:{s:s}, s:[{s:s, s:{s:s, s:s}, s:s}], s:s}", "victim", "name", "A",
+                           "operations", "at", "2026-03-28T08:00:00Z", "amount", "value", "1.00",
+                           "currency", "EUR", "merchant", "SHOP", "narrative", "n");
+    json_t *d2 = json_pack("{s:s, s:[{s:s, s:s, s:{s:s, s:s}}], s:{s:s}}", "narrative", "n",
+                           "operations", "merchant", "SHOP", "at", "2026-03-28T08:00:00Z", "amount",
+                           "currency", "EUR", "value", "1.00", "victim", "name", "A");
+    json_t *linked = json_pack("[s]", "R48-0000-0000-0009");
+    struct escalate_case c = {.ref = "R48-0000-0000-0001",
+                              .kind = "card",
+                              .rail = "card",
+                              .window_state = "open",
+                              .start_at = T0,
+                              .received_at = T0 + 60,
+                              .deadline_at = T0 + 100,
+                              .amount_minor = 100,
+                              .currency = "EUR",
+                              .creditor_bic = "CRLYFRPP",
+                              .creditor_bank_name = "LCL",
+                              .card_bin = "497010",
+                              .card_last4 = "4242",
+                              .receipt = "PCV-1",
+                              .details = d1};
+    struct escalate_intake in = intake_facts(NULL);
+    struct escalate_event a[ESCALATE_EVENTS_MAX], b[ESCALATE_EVENTS_MAX], l[ESCALATE_EVENTS_MAX];
+    int na = escalate_intake_events(&c, &in, a, ESCALATE_EVENTS_MAX);
+    c.details = d2;
+    int nb = escalate_intake_events(&c, &in, b, ESCALATE_EVENTS_MAX);
+    assert_int_equal(na, 2); /* accepted, the issuer */
+    assert_int_equal(nb, 2);
+    for (int i = 0; i < na; i++) {
+        assert_string_equal(a[i].id, b[i].id);
+        assert_string_equal(a[i].payload, b[i].payload);
+    }
+    json_t *p = parse(&a[1]);
+    assert_string_equal(str(p, "role", NULL), "issuer_bank");
+    assert_string_equal(str(p, "bank_name", NULL), "LCL");
+    assert_int_equal(json_array_size(json_object_get(p, "actions")), 2);
+    json_decref(p);
+    p = parse(&a[0]);
+    assert_string_equal(str(p, "card_bin", NULL), "497010");
+    assert_null(json_object_get(p, "creditor_bic"));
+    json_decref(p);
+
+    c.linked_cases = linked;
+    int nl = escalate_intake_events(&c, &in, l, ESCALATE_EVENTS_MAX);
+    assert_int_equal(nl, 3);
+    assert_string_equal(l[0].id, a[0].id);
+    assert_string_equal(l[1].id, a[1].id);
+    assert_string_equal(l[2].type, "escalation.police");
+    assert_string_equal(l[2].key, "NATIONAL");
+    p = parse(&l[2]);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(p, "reasons"), 0)),
+                        "linked_iban");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(p, "linked_cases"), 0)),
+                        "R48-0000-0000-0009");
+    json_decref(p);
+    p = parse(&l[0]);
+    json_t *flags = json_object_get(p, "flags");
+    assert_string_equal(json_string_value(json_array_get(flags, json_array_size(flags) - 1)),
+                        "linked_iban");
+    json_decref(p);
+    /* linked and above the threshold: both reasons */
+    in.police_reason = "amount_threshold";
+    escalate_events_free(l, nl);
+    nl = escalate_intake_events(&c, &in, l, ESCALATE_EVENTS_MAX);
+    p = parse(&l[2]);
+    assert_int_equal(json_array_size(json_object_get(p, "reasons")), 2);
+    json_decref(p);
+    escalate_events_free(a, na);
+    escalate_events_free(b, nb);
+    escalate_events_free(l, nl);
+    json_decref(d1);
+    json_decref(d2);
+    json_decref(linked);
+}
+
 static void test_ack_events(void **state)
 {
     (void)state;
@@ -459,6 +623,8 @@ int main(void)
         cmocka_unit_test(test_milestone_ids),
         cmocka_unit_test(test_payload_text),
         cmocka_unit_test(test_ack_events),
+        cmocka_unit_test(test_intake_events),
+        cmocka_unit_test(test_intake_events_built_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

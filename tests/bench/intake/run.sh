@@ -89,5 +89,6 @@ out=$(BENCH_OFFSET=700000000 BENCH_RATE=$target wrk -t2 -c64 -d"${DUR}s" --laten
 after=$(count)
 secs=$(echo "$out" | awk '/requests in/ {gsub("s,","",$4); print $4}')
 echo "relay48 paced at 70% (offered ${target}/s) accepted_per_s=$(python3 -c "print(int(($after - $before) / float('$secs')))") p50=$(echo "$out" | awk '$1=="50%" {print $2}') p90=$(echo "$out" | awk '$1=="90%" {print $2}') p99=$(echo "$out" | awk '$1=="99%" {print $2}')"
-echo "unpublished outbox rows now: $(psql -X -qtA "$RELAY48_DATABASE_URL" -c 'SELECT count(*) FROM outbox')"
+echo "unconfirmed now: outbox rows $(psql -X -qtA "$RELAY48_DATABASE_URL" -c 'SELECT count(*) FROM outbox')," \
+  "intake batches $(psql -X -qtA "$RELAY48_DATABASE_URL" -c 'SELECT count(*) FROM intake_batches')"
 echo "reproduce: tests/bench/intake/run.sh $DUR"
