@@ -7,6 +7,7 @@
 
 #include "amount.h"
 #include "events.h"
+#include "jsonpick.h"
 #include "postal.h"
 #include "timeutil.h"
 
@@ -33,15 +34,29 @@ static int set(const char *s)
     return s && *s;
 }
 
+/* prefix then s at dst (size), cut to fit as snprintf would; without
+ * snprintf: several per event, tens of thousands per burst. */
+static void put2(char *dst, size_t size, const char *prefix, const char *s)
+{
+    size_t np = strlen(prefix), ns = strlen(s);
+    if (np >= size)
+        np = size - 1;
+    if (ns >= size - np)
+        ns = size - np - 1;
+    memcpy(dst, prefix, np);
+    memcpy(dst + np, s, ns);
+    dst[np + ns] = '\0';
+}
+
 static void bank_addressee(struct escalate_addressee *a, enum escalate_role role, const char *bic)
 {
     memset(a, 0, sizeof(*a));
     a->role = role;
     if (set(bic) && strlen(bic) <= 11) {
-        snprintf(a->party, sizeof(a->party), "bank:%s", bic);
-        snprintf(a->key, sizeof(a->key), "%s", bic);
+        put2(a->party, sizeof(a->party), "bank:", bic);
+        put2(a->key, sizeof(a->key), "", bic);
     } else {
-        snprintf(a->key, sizeof(a->key), "UNKNOWN");
+        put2(a->key, sizeof(a->key), "", "UNKNOWN");
     }
 }
 
@@ -60,8 +75,8 @@ int escalate_addressees(const struct escalate_case *c, int with_police,
         memset(a, 0, sizeof(*a));
         a->role = ROLE_POLICE;
         const char *dept = set(c->departement) ? c->departement : "NATIONAL";
-        snprintf(a->party, sizeof(a->party), "police:%s", dept);
-        snprintf(a->key, sizeof(a->key), "%s", dept);
+        put2(a->party, sizeof(a->party), "police:", dept);
+        put2(a->key, sizeof(a->key), "", dept);
     }
     return n;
 }
@@ -239,45 +254,143 @@ static void jw_time(struct jw *w, const char *key, int64_t t)
         jw_str(w, buf);
 }
 
-/* The member key of src, copied when present. */
-static void jw_copy(struct jw *w, json_t *src, const char *key)
+/* The member key, copied when present. */
+static void jw_copy(struct jw *w, const struct escalate_member *x, const char *key)
 {
-    json_t *x = json_object_get(src, key);
-    if (x) {
+    if (x->str) {
+        jw_member_str(w, key, x->str);
+    } else if (x->tree) {
         jw_key(w, key);
-        jw_json(w, x);
+        jw_json(w, x->tree);
     }
 }
 
 /* {"iban", "bic"?, "name"?}: name from details.<side>.name when a string. */
 static void jw_party(struct jw *w, const char *key, const char *iban, const char *bic,
-                     json_t *details, const char *side)
+                     const char *name)
 {
     jw_key(w, key);
     jw_raw(w, "{", 1);
     jw_member_str(w, "iban", iban);
     if (set(bic))
         jw_member_str(w, "bic", bic);
-    json_t *name = json_object_get(json_object_get(details, side), "name");
-    if (json_is_string(name))
-        jw_member_str(w, "name", json_string_value(name));
+    if (name)
+        jw_member_str(w, "name", name);
     jw_raw(w, "}", 1);
 }
 
-static void jw_victim(struct jw *w, json_t *details, int with_postal)
+static void jw_victim(struct jw *w, const struct escalate_details *d, int with_postal)
 {
-    json_t *v = json_object_get(details, "victim");
+    const char *const values[] = {d->victim_name, d->victim_email, d->victim_phone, d->victim_type,
+                                  with_postal ? d->victim_postal_code : NULL};
     static const char *const keys[] = {"name", "email", "phone", "type", "postal_code"};
     jw_key(w, "victim");
     jw_raw(w, "{", 1);
     for (size_t i = 0; i < RELAY_ARRAY_LEN(keys); i++) {
-        if (!with_postal && strcmp(keys[i], "postal_code") == 0)
-            continue;
-        json_t *x = json_object_get(v, keys[i]);
-        if (json_is_string(x))
-            jw_member_str(w, keys[i], json_string_value(x));
+        if (values[i])
+            jw_member_str(w, keys[i], values[i]);
     }
     jw_raw(w, "}", 1);
+}
+
+static const char *string_member(json_t *o, const char *key)
+{
+    json_t *x = json_object_get(o, key);
+    return json_is_string(x) ? json_string_value(x) : NULL;
+}
+
+static void member_from_json(json_t *details, const char *key, struct escalate_member *out)
+{
+    json_t *x = json_object_get(details, key);
+    out->str = json_is_string(x) ? json_string_value(x) : NULL;
+    out->tree = out->str ? NULL : x;
+}
+
+void escalate_details_from_json(json_t *details, struct escalate_details *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(details))
+        return;
+    member_from_json(details, "narrative", &out->narrative);
+    member_from_json(details, "operations", &out->operations);
+    member_from_json(details, "end_to_end_id", &out->end_to_end_id);
+    member_from_json(details, "uetr", &out->uetr);
+    out->debtor_name = string_member(json_object_get(details, "debtor"), "name");
+    out->creditor_name = string_member(json_object_get(details, "creditor"), "name");
+    json_t *v = json_object_get(details, "victim");
+    out->victim_name = string_member(v, "name");
+    out->victim_email = string_member(v, "email");
+    out->victim_phone = string_member(v, "phone");
+    out->victim_type = string_member(v, "type");
+    out->victim_postal_code = string_member(v, "postal_code");
+}
+
+/* The string value of span, decoded at scratch[*used]; NULL when absent or
+ * not a string. -1 when it cannot be decoded. */
+static int pick_string(struct jsonpick_span span, char *scratch, size_t size, size_t *used,
+                       const char **out)
+{
+    *out = NULL;
+    if (!jsonpick_is_string(span))
+        return 0;
+    long n = jsonpick_string(span, scratch + *used, size - *used);
+    if (n < 0)
+        return -1;
+    *out = scratch + *used;
+    *used += (size_t)n + 1;
+    return 0;
+}
+
+/* The members keys of the object span into out (strings only); a span that
+ * is not an object leaves them absent. */
+static int pick_object(struct jsonpick_span span, const char *const *keys, size_t n,
+                       const char **out[], char *scratch, size_t size, size_t *used)
+{
+    struct jsonpick_span v[8];
+    for (size_t i = 0; i < n; i++)
+        *out[i] = NULL;
+    if (!span.p || span.p[0] != '{')
+        return 0;
+    if (jsonpick_members(span.p, span.len, keys, n, v) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (pick_string(v[i], scratch, size, used, out[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int escalate_details_from_text(const char *text, size_t len, struct escalate_details *out,
+                               char *scratch, size_t scratch_size)
+{
+    static const char *const top[] = {"narrative", "operations", "end_to_end_id", "uetr",
+                                      "debtor",    "creditor",   "victim"};
+    static const char *const name[] = {"name"};
+    static const char *const victim[] = {"name", "email", "phone", "type", "postal_code"};
+    struct jsonpick_span v[RELAY_ARRAY_LEN(top)];
+    struct escalate_member *copied[] = {&out->narrative, &out->operations, &out->end_to_end_id,
+                                        &out->uetr};
+    const char **debtor[] = {&out->debtor_name}, **creditor[] = {&out->creditor_name};
+    const char **vict[] = {&out->victim_name, &out->victim_email, &out->victim_phone,
+                           &out->victim_type, &out->victim_postal_code};
+    size_t used = 0;
+    memset(out, 0, sizeof(*out));
+    if (scratch_size < len + 1 || jsonpick_members(text, len, top, RELAY_ARRAY_LEN(top), v) != 0)
+        return -1;
+    for (size_t i = 0; i < RELAY_ARRAY_LEN(copied); i++) {
+        if (v[i].p && !jsonpick_is_string(v[i]))
+            goto fail; /* another value: copied as a tree */
+        if (pick_string(v[i], scratch, scratch_size, &used, &copied[i]->str) != 0)
+            goto fail;
+    }
+    if (pick_object(v[4], name, 1, debtor, scratch, scratch_size, &used) != 0 ||
+        pick_object(v[5], name, 1, creditor, scratch, scratch_size, &used) != 0 ||
+        pick_object(v[6], victim, RELAY_ARRAY_LEN(victim), vict, scratch, scratch_size, &used) != 0)
+        goto fail;
+    return 0;
+fail:
+    memset(out, 0, sizeof(*out));
+    return -1;
 }
 
 static int is_card(const struct escalate_case *c)
@@ -314,11 +427,12 @@ static void jw_case_base(struct jw *w, const struct escalate_case *c, enum miles
     jw_amount(w, c);
 }
 
-static void jw_case_facts(struct jw *w, const struct escalate_case *c)
+static void jw_case_facts(struct jw *w, const struct escalate_case *c,
+                          const struct escalate_details *d)
 {
     if (set(c->scenario))
         jw_member_str(w, "scenario", c->scenario);
-    jw_copy(w, c->details, "narrative");
+    jw_copy(w, &d->narrative, "narrative");
     if (is_card(c)) {
         if (set(c->card_bin) && set(c->card_last4)) {
             jw_key(w, "card");
@@ -327,7 +441,7 @@ static void jw_case_facts(struct jw *w, const struct escalate_case *c)
             jw_member_str(w, "last4", c->card_last4);
             jw_raw(w, "}", 1);
         }
-        jw_copy(w, c->details, "operations");
+        jw_copy(w, &d->operations, "operations");
         if (set(c->receipt))
             jw_member_str(w, "receipt", c->receipt);
     }
@@ -421,10 +535,10 @@ static int milestone_event(struct escalate_event *e, const char *ref, enum miles
 {
     memset(e, 0, sizeof(*e));
     e->topic = topic;
-    snprintf(e->key, sizeof(e->key), "%s", key);
+    put2(e->key, sizeof(e->key), "", key);
     e->type = type;
     if (a) {
-        snprintf(e->party, sizeof(e->party), "%s", a->party);
+        put2(e->party, sizeof(e->party), "", a->party);
         e->role = a->role;
     }
     return milestone_event_id(ref, m, fired_us, e);
@@ -476,18 +590,17 @@ static void pieces_free(struct pieces *pc)
     free(pc->tail.p);
 }
 
-static int pieces_build(struct pieces *pc, const struct escalate_case *c, enum milestone m,
-                        enum severity sev)
+static int pieces_build(struct pieces *pc, const struct escalate_case *c,
+                        const struct escalate_details *d, enum milestone m, enum severity sev)
 {
     memset(pc, 0, sizeof(*pc));
     piece_open(&pc->base);
     jw_case_base(&pc->base, c, m, sev);
     piece_open(&pc->creditor);
     if (!is_card(c) && set(c->creditor_iban))
-        jw_party(&pc->creditor, "creditor", c->creditor_iban, c->creditor_bic, c->details,
-                 "creditor");
+        jw_party(&pc->creditor, "creditor", c->creditor_iban, c->creditor_bic, d->creditor_name);
     piece_open(&pc->facts);
-    jw_case_facts(&pc->facts, c);
+    jw_case_facts(&pc->facts, c, d);
     piece_open(&pc->tail);
     jw_tail(&pc->tail, c);
     if (pc->base.failed || pc->creditor.failed || pc->facts.failed || pc->tail.failed) {
@@ -497,8 +610,9 @@ static int pieces_build(struct pieces *pc, const struct escalate_case *c, enum m
     return 0;
 }
 
-static int bank_events(const struct escalate_case *c, enum milestone m, int64_t fired_us,
-                       const struct pieces *pc, const struct escalate_addressee *banks, int nbanks,
+static int bank_events(const struct escalate_case *c, const struct escalate_details *d,
+                       enum milestone m, int64_t fired_us, const struct pieces *pc,
+                       const struct escalate_addressee *banks, int nbanks,
                        struct escalate_event *out)
 {
     /* What follows the bank's own members, the same for every bank. */
@@ -506,17 +620,17 @@ static int bank_events(const struct escalate_case *c, enum milestone m, int64_t 
     jw_piece(&body, &pc->base);
     if (!is_card(c)) {
         if (set(c->debtor_iban))
-            jw_party(&body, "debtor", c->debtor_iban, c->debtor_bic, c->details, "debtor");
+            jw_party(&body, "debtor", c->debtor_iban, c->debtor_bic, d->debtor_name);
         jw_piece(&body, &pc->creditor);
-        jw_copy(&body, c->details, "end_to_end_id");
-        jw_copy(&body, c->details, "uetr");
+        jw_copy(&body, &d->end_to_end_id, "end_to_end_id");
+        jw_copy(&body, &d->uetr, "uetr");
     }
     jw_piece(&body, &pc->facts);
     /* What the issuer is asked to do at the alert of a card case: block the
      * card (if the holder has not done so yet) and dispute the operations. */
     if (is_card(c) && m == MILESTONE_ALERT)
         jw_lit(&body, ",\"actions\":[\"block_card\",\"dispute_operations\"]");
-    jw_victim(&body, c->details, 0);
+    jw_victim(&body, d, 0);
     jw_piece(&body, &pc->tail);
     jw_raw(&body, "}", 1);
     if (body.failed) {
@@ -552,9 +666,10 @@ fail:
 }
 
 /* reasons: one or two (r2 NULL: one). */
-static int police_event(const struct escalate_case *c, enum milestone m, int64_t fired_us,
-                        const struct pieces *pc, const struct escalate_addressee *a, const char *r1,
-                        const char *r2, struct escalate_event *e)
+static int police_event(const struct escalate_case *c, const struct escalate_details *d,
+                        enum milestone m, int64_t fired_us, const struct pieces *pc,
+                        const struct escalate_addressee *a, const char *r1, const char *r2,
+                        struct escalate_event *e)
 {
     if (milestone_event(e, c->ref, m, fired_us, TOPIC_POLICE, a, a->key, "escalation.police") != 0)
         return -1;
@@ -584,7 +699,7 @@ static int police_event(const struct escalate_case *c, enum milestone m, int64_t
         jw_piece(&w, &pc->creditor);
     }
     jw_piece(&w, &pc->facts);
-    jw_victim(&w, c->details, 1);
+    jw_victim(&w, d, 1);
     jw_piece(&w, &pc->tail);
     jw_raw(&w, "}", 1);
     return take_payload(&w, e);
@@ -631,15 +746,22 @@ int escalate_milestone(const struct escalate_case *c, enum milestone m, enum sev
     case MILESTONE_CRITICAL: {
         struct escalate_addressee a[3];
         struct pieces pc;
+        struct escalate_details own;
+        const struct escalate_details *d = c->picked;
+        if (!d) {
+            escalate_details_from_json(c->details, &own);
+            d = &own;
+        }
         int na = escalate_addressees(c, 1, a);
-        if (pieces_build(&pc, c, m, sev) != 0)
+        if (pieces_build(&pc, c, d, m, sev) != 0)
             return -1;
-        int nb = bank_events(c, m, fired_us, &pc, a, na - 1, out);
+        int nb = bank_events(c, d, m, fired_us, &pc, a, na - 1, out);
         if (nb < 0) {
             pieces_free(&pc);
             return -1;
         }
-        if (police_event(c, m, fired_us, &pc, &a[na - 1], milestone_name(m), NULL, &out[nb]) != 0) {
+        if (police_event(c, d, m, fired_us, &pc, &a[na - 1], milestone_name(m), NULL, &out[nb]) !=
+            0) {
             pieces_free(&pc);
             escalate_events_free(out, nb + 1);
             return -1;
@@ -748,13 +870,19 @@ int escalate_intake_events(const struct escalate_case *c, const struct escalate_
     if (accepted_event(c, in, fired_us, linked, &out[n]) != 0)
         goto fail;
     n++;
+    struct escalate_details own;
+    const struct escalate_details *d = c->picked;
+    if (!d) {
+        escalate_details_from_json(c->details, &own);
+        d = &own;
+    }
     int na = escalate_addressees(c, 1, a);
-    if (pieces_build(&pc, c, MILESTONE_ALERT, in->alert_severity) != 0)
+    if (pieces_build(&pc, c, d, MILESTONE_ALERT, in->alert_severity) != 0)
         goto fail;
     /* Banks: not for a report that arrived after the deadline (police only,
      * as an ordinary complaint). */
     if (!set(c->window_state) || strcmp(c->window_state, "open") == 0) {
-        int nb = bank_events(c, MILESTONE_ALERT, fired_us, &pc, a, na - 1, out + n);
+        int nb = bank_events(c, d, MILESTONE_ALERT, fired_us, &pc, a, na - 1, out + n);
         if (nb < 0) {
             pieces_free(&pc);
             goto fail;
@@ -764,7 +892,7 @@ int escalate_intake_events(const struct escalate_case *c, const struct escalate_
     if (police) {
         const char *r1 = set(in->police_reason) ? in->police_reason : "linked_iban";
         const char *r2 = set(in->police_reason) && linked ? "linked_iban" : NULL;
-        if (police_event(c, MILESTONE_ALERT, fired_us, &pc, &a[na - 1], r1, r2, &out[n]) != 0) {
+        if (police_event(c, d, MILESTONE_ALERT, fired_us, &pc, &a[na - 1], r1, r2, &out[n]) != 0) {
             pieces_free(&pc);
             goto fail;
         }

@@ -28,6 +28,40 @@
 /* "bank:" + 11-character BIC, "police:NATIONAL". */
 #define ESCALATE_PARTY_SIZE 20
 
+/* A member of details copied into the escalations whatever its type: a
+ * string (escaped when written) or another value, as a jansson tree. Both
+ * NULL: absent. */
+struct escalate_member {
+    const char *str;
+    json_t *tree;
+};
+
+/* The members of a case's details its escalations carry, read by the
+ * caller (the scheduler picks them from the text PostgreSQL returns,
+ * without a tree). Strings borrowed; NULL = absent (names and victim's:
+ * absent or not a string). */
+struct escalate_details {
+    struct escalate_member narrative, operations, end_to_end_id, uetr;
+    const char *debtor_name, *creditor_name;
+    const char *victim_name, *victim_email, *victim_phone, *victim_type, *victim_postal_code;
+};
+
+/* What of a details tree the escalations carry, borrowed from it (NULL
+ * details: none). */
+void escalate_details_from_json(json_t *details, struct escalate_details *out);
+
+/*
+ * The same from the JSON text of details (as PostgreSQL returns a jsonb),
+ * without a tree: the strings are decoded into scratch (at least len + 1
+ * bytes: decoded strings never take more than their text), which out
+ * borrows. Returns 0; -1 when the text cannot be read so, or when a copied
+ * member (narrative, operations, end_to_end_id, uetr) is not a string: then
+ * the caller parses it (escalate_details_from_json, or details).
+ */
+RELAY_MUSTCHECK int escalate_details_from_text(const char *text, size_t len,
+                                               struct escalate_details *out, char *scratch,
+                                               size_t scratch_size);
+
 /* A case as loaded from its row. Strings are borrowed; NULL or "" = none. */
 struct escalate_case {
     int64_t id;
@@ -44,7 +78,10 @@ struct escalate_case {
     const char *card_bin, *card_last4, *receipt, *scenario;
     const char *departement;                           /* NULL or "": the national queue */
     const char *debtor_bank_name, *creditor_bank_name; /* from the bank directory, may be NULL */
-    json_t *details;      /* {victim, debtor{name}, creditor{name}, narrative, ...}; borrowed */
+    json_t *details; /* {victim, debtor{name}, creditor{name}, narrative, ...}; borrowed */
+    /* When not NULL, what the events carry of the details, instead of
+     * details (borrowed). */
+    const struct escalate_details *picked;
     json_t *linked_cases; /* array of refs; borrowed, may be NULL */
 };
 

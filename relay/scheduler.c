@@ -535,10 +535,22 @@ static int build_events(const struct scheduler *s, PGresult *res, int row, enum 
     case_from_row(res, row, &c);
     if (!c.ref || !c.kind || !c.rail)
         return 0;
-    json_t *details =
-        json_loads(value(res, row, C_DETAILS) ? value(res, row, C_DETAILS) : "{}", 0, NULL);
-    json_t *linked =
-        json_loads(value(res, row, C_LINKED) ? value(res, row, C_LINKED) : "[]", 0, NULL);
+    /* The members of details the events carry, read from its text without
+     * a tree; parsed whole only when that fails (a card's operations). */
+    const char *text = value(res, row, C_DETAILS) ? value(res, row, C_DETAILS) : "{}";
+    size_t len = strlen(text);
+    char small[2048];
+    char *scratch = len < sizeof(small) ? small : malloc(len + 1);
+    size_t scratch_size = len < sizeof(small) ? sizeof(small) : len + 1;
+    struct escalate_details picked;
+    json_t *details = NULL;
+    if (scratch && escalate_details_from_text(text, len, &picked, scratch, scratch_size) == 0)
+        c.picked = &picked;
+    else
+        details = json_loads(text, 0, NULL);
+    /* No linked case (the usual): no tree either. */
+    const char *refs = value(res, row, C_LINKED) ? value(res, row, C_LINKED) : "[]";
+    json_t *linked = strcmp(refs, "[]") == 0 ? NULL : json_loads(refs, 0, NULL);
     char debtor_name[128], creditor_name[128];
     bank_name(s, c.debtor_iban, c.debtor_bic, debtor_name, sizeof(debtor_name));
     bank_name(s, c.creditor_iban, c.creditor_bic, creditor_name, sizeof(creditor_name));
@@ -557,6 +569,8 @@ static int build_events(const struct scheduler *s, PGresult *res, int row, enum 
     }
     json_decref(details);
     json_decref(linked);
+    if (scratch != small)
+        free(scratch);
     return rc;
 }
 

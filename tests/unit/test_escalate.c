@@ -570,6 +570,69 @@ static void test_intake_events_built_again(void **state)
     json_decref(linked);
 }
 
+/* The members picked from the text of details (as PostgreSQL returns a
+ * jsonb: spaces, escapes its way) give the events the tree gives, byte for
+ * byte; a copied member that is not a string is left to the tree. */
+static void test_details_from_text(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "{\"uetr\": \"u-1\", \"debtor\": {\"name\": \"D\\u00e9bit\", \"x\": [1]}, "
+        "\"victim\": {\"name\": \"J\\\"o\\\\ \\ud83d\\ude00\", \"type\": 3, \"email\": "
+        "\"a@b.fr\", \"phone\": \"+33\\t1\", \"postal_code\": \"31000\"}, \"creditor\": "
+        "{\"name\": \"C \\u001f/\"}, \"narrative\": \"l1\\nl2 \\\"q\\\" [{\", "
+        "\"end_to_end_id\": \"E2E\", \"evidence\": {\"hash\": [\"}\"]}}",
+        "{}",
+        "{\"victim\": \"not an object\", \"debtor\": [], \"creditor\": {\"name\": 7}}",
+        "{\"victim\": {}, \"narrative\": \"\"}",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        json_t *tree = json_loads(texts[i], 0, NULL);
+        assert_non_null(tree);
+        char scratch[1024];
+        struct escalate_details picked;
+        assert_int_equal(escalate_details_from_text(texts[i], strlen(texts[i]), &picked, scratch,
+                                                    sizeof(scratch)),
+                         0);
+        struct escalate_case a = transfer_case(tree, NULL), b = transfer_case(NULL, NULL);
+        b.picked = &picked;
+        struct escalate_event ea[ESCALATE_EVENTS_MAX], eb[ESCALATE_EVENTS_MAX];
+        int na = escalate_milestone(&a, MILESTONE_REMINDER, SEVERITY_HIGH, US(T0), ea,
+                                    ESCALATE_EVENTS_MAX);
+        int nb = escalate_milestone(&b, MILESTONE_REMINDER, SEVERITY_HIGH, US(T0), eb,
+                                    ESCALATE_EVENTS_MAX);
+        assert_int_equal(na, 3);
+        assert_int_equal(nb, na);
+        for (int k = 0; k < na; k++) {
+            assert_string_equal(ea[k].id, eb[k].id);
+            assert_string_equal(ea[k].payload, eb[k].payload);
+            assert_int_equal(ea[k].payload_len, eb[k].payload_len);
+        }
+        if (i == 0) {
+            assert_non_null(strstr(ea[0].payload, "\"name\":\"D\u00e9bit\""));
+            assert_non_null(strstr(ea[2].payload, "\"phone\":\"+33\\t1\",\"postal_code\""));
+            assert_null(strstr(ea[2].payload, "\"type\""));
+        }
+        escalate_events_free(ea, na);
+        escalate_events_free(eb, nb);
+        json_decref(tree);
+    }
+    /* left to the tree: operations (an array), a null uetr; not an object;
+     * a scratch too small */
+    static const char *const tree_only[] = {"{\"operations\": [{\"amount\": 5}]}",
+                                            "{\"uetr\": null}", "[]", "{\"victim\": {\"name\"}}"};
+    for (size_t i = 0; i < sizeof(tree_only) / sizeof(tree_only[0]); i++) {
+        char scratch[256];
+        struct escalate_details picked;
+        assert_int_equal(escalate_details_from_text(tree_only[i], strlen(tree_only[i]), &picked,
+                                                    scratch, sizeof(scratch)),
+                         -1);
+    }
+    char tiny[4];
+    struct escalate_details picked;
+    assert_int_equal(escalate_details_from_text("{\"a\":1}", 7, &picked, tiny, sizeof(tiny)), -1);
+}
+
 static void test_ack_events(void **state)
 {
     (void)state;
@@ -622,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_expiry_and_alert),
         cmocka_unit_test(test_milestone_ids),
         cmocka_unit_test(test_payload_text),
+        cmocka_unit_test(test_details_from_text),
         cmocka_unit_test(test_ack_events),
         cmocka_unit_test(test_intake_events),
         cmocka_unit_test(test_intake_events_built_again),
