@@ -292,12 +292,6 @@ def test_ack_from_an_addressed_bank():
     ack = {"ref": ref, "status": "funds_frozen", "amount": {"value": "2500.00", "currency": "EUR"},
            "party_ref": "SG-" + unique(6)}
     s, _, r, msg_id = deliver("SOGEFRPP", event(ack, "case.acknowledged"))
-    if s == 503 and "webhooks.acks_not_wired" in relay.log():
-        # The acknowledgement module has no path without HTTP yet (see
-        # docs/webhooks.md): the bank is told to send again, nothing is kept.
-        assert sql(f"SELECT count(*) FROM webhook_ids WHERE webhook_id = '{msg_id}'") == "0"
-        print("NOTE case.acknowledged of an addressed bank: acks path not wired, answered 503")
-        return
     assert s == 201, r
     assert sql(f"SELECT k.party, k.status FROM acknowledgements k JOIN cases c "
                f"ON c.id = k.case_id WHERE c.ref = '{ref}'") == "bank:SOGEFRPP|funds_frozen"
