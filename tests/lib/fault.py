@@ -84,6 +84,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         desk = self.server.desk
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n)
+        # The arrival time orders the deliveries: the connector sends a
+        # case's next escalation only once this one was answered, so arrivals
+        # are in its order, while a time taken after the answer is not (this
+        # thread can be preempted after the flush, and the next request's
+        # thread stamp first: CI once saw a reminder "before" its alert, 42
+        # ms apart, delivered in order).
+        arrived = time.time()
         if desk.delay:
             time.sleep(desk.delay)
         out = b'{"received":true}'
@@ -95,7 +102,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
         # Recorded once answered: what a desk counts as received.
         req = {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
-               "at": time.time()}
+               "at": arrived}
         with desk.lock:
             desk.requests.append(req)
 
