@@ -406,11 +406,11 @@ static int dlq_produce(struct job *j)
                              .value = j->value,
                              .value_len = j->value_len};
     char *text = dlq_build(&src, now_s);
-    if (!text || rfc3339_format_utc(now_s, at, sizeof(at)) != 0) {
+    if (!text || rfc3339_format_utc(now_s, at, sizeof(at)) != 0 ||
+        dlq_event_id(c->topic, j->partition, j->offset, id) != 0) {
         free(text);
         return -1;
     }
-    dlq_event_id(c->topic, j->partition, j->offset, id);
     rd_kafka_resp_err_t err = rd_kafka_producev(
         kafka_handle(c->dlq), RD_KAFKA_V_TOPIC(TOPIC_DLQ), RD_KAFKA_V_KEY(j->key, j->key_len),
         RD_KAFKA_V_VALUE(text, strlen(text)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),

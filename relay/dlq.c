@@ -6,27 +6,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ids.h"
 #include "timeutil.h"
 
-void dlq_event_id(const char *topic, int32_t partition, int64_t offset, char out[37])
+int dlq_event_id(const char *topic, int32_t partition, int64_t offset, char out[37])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
     char in[320];
     int n =
         snprintf(in, sizeof(in), "delivery.failed|%.250s|%d|%" PRId64, topic, partition, offset);
-    EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
-    md[6] = (unsigned char)((md[6] & 0x0f) | 0x80); /* version 8: custom */
-    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80); /* RFC 9562 variant */
-    static const char hex[] = "0123456789abcdef";
-    int o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[md[i] >> 4];
-        out[o++] = hex[md[i] & 15];
-    }
-    out[o] = '\0';
+    if (n < 0 || (size_t)n >= sizeof(in))
+        return -1;
+    return ids_uuid_derived(in, (size_t)n, out);
 }
 
 int dlq_uuid_ok(const char *s)

@@ -42,8 +42,10 @@ struct dlq_source {
 char *dlq_build(const struct dlq_source *s, int64_t now_s);
 
 /* The ce_id of the dead letter of (topic, partition, offset): SHA-256 of
- * them as an RFC 9562 version-8 UUID, lower-case. */
-void dlq_event_id(const char *topic, int32_t partition, int64_t offset, char out[37]);
+ * them as an RFC 9562 version-8 UUID, lower-case (ids_uuid_derived).
+ * Returns 0; -1 when the digest failed. */
+RELAY_MUSTCHECK int dlq_event_id(const char *topic, int32_t partition, int64_t offset,
+                                 char out[37]);
 
 /* 1 when s is a lower-case 8-4-4-4-12 UUID. */
 int dlq_uuid_ok(const char *s);

@@ -87,9 +87,9 @@ static void test_not_json(void **state)
 static void test_event_id(void **state)
 {
     char a[37], b[37], c[37];
-    dlq_event_id("relay48.escalations.bank.v1", 7, 18342, a);
-    dlq_event_id("relay48.escalations.bank.v1", 7, 18342, b);
-    dlq_event_id("relay48.escalations.bank.v1", 7, 18343, c);
+    assert_int_equal(dlq_event_id("relay48.escalations.bank.v1", 7, 18342, a), 0);
+    assert_int_equal(dlq_event_id("relay48.escalations.bank.v1", 7, 18342, b), 0);
+    assert_int_equal(dlq_event_id("relay48.escalations.bank.v1", 7, 18343, c), 0);
     assert_string_equal(a, b); /* produced again after a crash: the same id */
     assert_string_not_equal(a, c);
     assert_true(dlq_uuid_ok(a));
