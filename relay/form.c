@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "hex.h"
+
 const char *form_error_name(enum form_error e)
 {
     switch (e) {
@@ -26,17 +28,6 @@ const char *form_error_name(enum form_error e)
         return "no_memory";
     }
     return "unknown";
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
@@ -92,11 +83,11 @@ static long decode(const char *src, size_t n, char *dst, enum form_error *err)
         if (c == '+') {
             dst[o++] = ' ';
         } else if (c == '%') {
-            if (n - i < 3 || hexval(src[i + 1]) < 0 || hexval(src[i + 2]) < 0) {
+            if (n - i < 3 || hex_digit(src[i + 1]) < 0 || hex_digit(src[i + 2]) < 0) {
                 *err = FORM_BAD_ESCAPE;
                 return -1;
             }
-            int v = hexval(src[i + 1]) * 16 + hexval(src[i + 2]);
+            int v = hex_digit(src[i + 1]) * 16 + hex_digit(src[i + 2]);
             if (v == 0) {
                 *err = FORM_NUL;
                 return -1;

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-static int nibble(char c)
+int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -34,7 +34,7 @@ int hex_decode(const char *hex, unsigned char *out, size_t out_size, size_t *out
     if (n % 2 || n / 2 > out_size)
         return -1;
     for (size_t i = 0; i < n / 2; i++) {
-        int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (unsigned char)(hi << 4 | lo);

@@ -12,6 +12,9 @@
 
 #include "common.h"
 
+/* The value of one hex digit of either case, -1 for anything else. */
+int hex_digit(char c);
+
 /* The n bytes of in as 2 * n lower-case hex digits and a NUL into out
  * (2 * n + 1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);

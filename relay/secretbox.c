@@ -8,32 +8,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
+
 /* A key file is small: 64 hex digits and some whitespace. */
 #define KEY_FILE_MAX 1024
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int secretbox_key_from_hex(const char *hex, unsigned char key[SECRETBOX_KEY_LEN])
 {
+    size_t n = 0;
     memset(key, 0, SECRETBOX_KEY_LEN);
-    if (!hex || strnlen(hex, 2 * SECRETBOX_KEY_LEN + 1) != 2 * SECRETBOX_KEY_LEN)
+    if (!hex || strnlen(hex, 2 * SECRETBOX_KEY_LEN + 1) != 2 * SECRETBOX_KEY_LEN ||
+        hex_decode(hex, key, SECRETBOX_KEY_LEN, &n) != 0 || n != SECRETBOX_KEY_LEN) {
+        OPENSSL_cleanse(key, SECRETBOX_KEY_LEN);
         return -1;
-    for (size_t i = 0; i < SECRETBOX_KEY_LEN; i++) {
-        int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            OPENSSL_cleanse(key, SECRETBOX_KEY_LEN);
-            return -1;
-        }
-        key[i] = (unsigned char)(hi << 4 | lo);
     }
     return 0;
 }

@@ -58,6 +58,21 @@ static void test_decode_refused(void **state)
     assert_int_equal(n, 99);
 }
 
+/* One digit, as the form decoder's %XX and the key readers take it. */
+static void test_digit(void **state)
+{
+    (void)state;
+    assert_int_equal(hex_digit('0'), 0);
+    assert_int_equal(hex_digit('9'), 9);
+    assert_int_equal(hex_digit('a'), 10);
+    assert_int_equal(hex_digit('F'), 15);
+    assert_int_equal(hex_digit('g'), -1);
+    assert_int_equal(hex_digit('G'), -1);
+    assert_int_equal(hex_digit('/'), -1);
+    assert_int_equal(hex_digit(':'), -1);
+    assert_int_equal(hex_digit('\0'), -1);
+}
+
 static void test_round_trip(void **state)
 {
     unsigned char in[256], back[256];
@@ -76,9 +91,8 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_encode),
-        cmocka_unit_test(test_decode),
-        cmocka_unit_test(test_decode_refused),
+        cmocka_unit_test(test_encode),         cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_decode_refused), cmocka_unit_test(test_digit),
         cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
