@@ -159,6 +159,7 @@ struct store {
     struct event *ev_kick; /* batch delay, and re-kicks while reconnecting */
     int closing;           /* store_close: answer, never retry */
     int delay_armed;
+    int gathering; /* store.batch_delay_ms: 1 while waiting, 2 once it is over */
 };
 
 static int64_t now_us(void)
@@ -270,6 +271,8 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 {
     struct store *s = arg;
     s->delay_armed = 0;
+    if (s->gathering == 1)
+        s->gathering = 2;
     kick(s);
 }
 
@@ -646,14 +649,18 @@ static void kick(struct store *s)
     }
     while (s->head && conn >= 0) {
         if (s->opt.batch_delay_ms > 0 && s->inflight_batches == 0 && s->queued < s->opt.batch_max &&
-            !s->delay_armed && !s->head->single && !s->head->unknown_until_us) {
-            /* Idle: wait a little to gather a batch. */
-            s->delay_armed = 1;
-            arm(s, s->opt.batch_delay_ms);
+            s->gathering != 2 && !s->head->single && !s->head->unknown_until_us) {
+            /* Idle: wait a little to gather a batch, then send what came. */
+            if (s->gathering == 0 && !s->delay_armed) {
+                s->gathering = 1;
+                s->delay_armed = 1;
+                arm(s, s->opt.batch_delay_ms);
+            }
             return;
         }
         if (s->delay_armed)
             return;
+        s->gathering = 0;
         /* Take a batch: singles go alone. */
         struct item *first = s->head, *last = first;
         int n = 1;

@@ -260,6 +260,40 @@ def test_concurrent_reports_batched_together():
     assert sql(f"SELECT count(*) FROM mule_links WHERE iban = '{mule}'") == "10"
 
 
+def test_batch_delay_gathers_and_sends():
+    """store.batch_delay_ms > 0: an idle relay waits that long for more
+    reports, then commits what came in one batch (the wait once ended the
+    same way it began, re-armed, and nothing was ever sent)."""
+    import threading
+    import time
+    other = Relay(db, name="intake-gather", env={"RELAY48_STORE_BATCH_DELAY_MS": "100"})
+    other.start()
+    try:
+        def batches():
+            m = re.search(r"^relay48_intake_batch_size_count (\d+)$", other.get("/metrics")[2], re.M)
+            return int(m.group(1)) if m else 0
+        before = batches()
+        statuses = []
+        lock = threading.Lock()
+
+        def one(i):
+            st, _, _ = other.post_json("/v1/reports", transfer(amount=f"{300 + i}.00"), auth())
+            with lock:
+                statuses.append(st)
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        took = time.monotonic() - t0
+        assert statuses == [201] * 8, statuses
+        assert took >= 0.1, f"answered after {took:.3f} s: the batch did not wait"
+        assert batches() - before <= 2, f"{batches() - before} batches for 8 reports sent at once"
+    finally:
+        assert other.stop("TERM") == 0
+
+
 def test_full_card_number_appears_nowhere():
     pan = luhn_pan("497010")
     s, _, r = post(card(pan=pan, victim={"name": "Jean Dupont"}))
