@@ -8,7 +8,8 @@ Environment: RELAY48_BIN (the release binary), RELAY48_DATABASE_URL (an
 empty database), RELAY48_KAFKA_BOOTSTRAP_SERVERS, RELAY48_SQL_DIR,
 RELAY48_BENCH_OUT (figures and logs; default /tmp), RELAY48_BENCH_PG_PID and
 RELAY48_BENCH_KAFKA_PID (the servers' pids, for the CPU seconds each spent in
-the instant phase: figures that the load of a shared machine moves little).
+the instant phase: figures that the load of a shared machine moves little),
+RELAY48_BENCH_PERF (a file: `perf record -a -g` over the instant burst).
 
 Every milestone is a reminder: it fires two bank escalations and one police
 escalation (three Kafka events, about 1 KB each). Phases:
@@ -187,7 +188,16 @@ def phase_instant(args, port):
         psql("VACUUM ANALYZE milestones")
         lsn0 = psql("SELECT pg_current_wal_lsn()")
         cpu0 = cpu_snapshot(relay.pid)
+        perf = None
+        if os.environ.get("RELAY48_BENCH_PERF"):
+            # a profile of the whole machine over the burst (perf report -i FILE)
+            time.sleep(max(0.0, t_due - 0.05 - time.time()))
+            perf = subprocess.Popen(["perf", "record", "-a", "-g", "-q", "-o",
+                                     os.environ["RELAY48_BENCH_PERF"]], stderr=subprocess.DEVNULL)
         t_end = wait_done(poll, f"to_timestamp({t_due})")
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
         cpu = cpu_spent(cpu0, cpu_snapshot(relay.pid))
         wal = int(psql(f"SELECT pg_current_wal_lsn() - '{lsn0}'::pg_lsn"))
         fired = psql(f"SELECT extract(epoch FROM min(m.fired_at)), extract(epoch FROM max(m.fired_at)), "
