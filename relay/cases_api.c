@@ -67,7 +67,7 @@ static const char sql_one[] =
 
 static const char sql_list_bank[] =
     "SELECT " LIST_COLUMNS " FROM case_addressees a JOIN cases c ON c.id = a.case_id"
-    " WHERE a.party = $1" LIST_TAIL;
+    " WHERE a.party = $1 AND a.role <> 'police'" LIST_TAIL; /* case_addressees_bank */
 static const char sql_list_dept[] =
     "SELECT " LIST_COLUMNS " FROM cases c WHERE c.departement = $6" LIST_TAIL;
 static const char sql_list_all[] = "SELECT " LIST_COLUMNS " FROM cases c WHERE true" LIST_TAIL;
