@@ -53,7 +53,7 @@ struct config {
     int64_t keys_refresh_ms, directory_refresh_ms;
     /* escalation engine (docs/escalation.md) */
     int64_t scheduler_enabled, scheduler_connections, scheduler_batch_max, scheduler_poll_ms,
-        scheduler_stats_interval_ms;
+        scheduler_stats_interval_ms, scheduler_pending_interval_ms;
     /* the victim's web form (docs/web.md) */
     char *web_csrf_key;                                          /* secret; "" = random at start */
     int64_t web_csrf_ttl_s;                                      /* a form is valid this long */

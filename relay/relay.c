@@ -446,7 +446,9 @@ int relay_serve(struct config *cfg, const char *cfg_path)
                                         .connections = (int)cfg->scheduler_connections,
                                         .batch_max = (int)cfg->scheduler_batch_max,
                                         .poll_ms = (int)cfg->scheduler_poll_ms,
-                                        .stats_interval_ms = (int)cfg->scheduler_stats_interval_ms};
+                                        .stats_interval_ms = (int)cfg->scheduler_stats_interval_ms,
+                                        .pending_interval_ms =
+                                            (int)cfg->scheduler_pending_interval_ms};
         r.scheduler = scheduler_new(r.base, &sco, r.outbox, r.bankdir, err, sizeof(err));
         if (!r.scheduler) {
             log_error("relay.start_failed", "%s", err);

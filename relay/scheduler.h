@@ -48,14 +48,15 @@ struct scheduler;
 
 struct scheduler_options {
     const char *conninfo;
-    const char *instance;  /* this relay's name, written in its firings */
-    int retry_max_ms;      /* reconnect backoff ceiling */
-    int connections;       /* batches in flight at once, one per connection */
-    int batch_max;         /* milestones claimed per transaction */
-    int poll_ms;           /* idle poll (at most 60 000: see the NOTIFY trigger) */
-    int stats_interval_ms; /* gauges: pending milestones, outbox backlog and age */
-    int sweep_interval_ms; /* how often unconfirmed firings are looked for */
-    int sweep_age_ms;      /* firings younger than this belong to a live relay */
+    const char *instance;    /* this relay's name, written in its firings */
+    int retry_max_ms;        /* reconnect backoff ceiling */
+    int connections;         /* batches in flight at once, one per connection */
+    int batch_max;           /* milestones claimed per transaction */
+    int poll_ms;             /* idle poll (at most 60 000: see the NOTIFY trigger) */
+    int stats_interval_ms;   /* gauges: outbox backlog and age, firings unconfirmed */
+    int pending_interval_ms; /* gauge: pending milestones (a count over their index) */
+    int sweep_interval_ms;   /* how often unconfirmed firings are looked for */
+    int sweep_age_ms;        /* firings younger than this belong to a live relay */
 };
 
 /* Opens its connections (they retry while the server is down). outbox and

@@ -7,6 +7,7 @@ and stops what remains; every bank answering no_funds/too_late resolves it
 too; the case reads of banks and police with their cursor."""
 import datetime
 import os
+import re
 import sys
 import time
 
@@ -262,6 +263,8 @@ def test_reminder_critical_expiry_on_time():
     s, _, metrics = relay.get("/metrics")
     assert 'relay48_milestones_fired_total{milestone="reminder"}' in metrics
     assert "relay48_milestone_lateness_seconds_count" in metrics
+    # counted at the first gauges tick, then every scheduler.pending_interval_ms
+    assert re.search(r"^relay48_milestones_pending \d+$", metrics, re.M), metrics
     # every escalation confirmed by Kafka (outbox rows, firings and intake batches leave their tables on
     # their delivery reports)
     wait_until(lambda: sql("SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM firings)"
