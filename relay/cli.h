@@ -1,10 +1,10 @@
 /*
  * cli.h — owns what the command-line subcommands (key, bank, unit, bin,
- * directory, purge) share: reading their words (the subcommand, "--name VALUE"
- * options, numbers) with the same messages and exit codes; the blocking
- * libpq calls they make (connect, one statement, an idempotent state change,
- * a listing), with one-line errors from libpq messages; and query results
- * printed as aligned columns for a person.
+ * directory, secrets, purge) share: reading their words (the subcommand,
+ * "--name VALUE" options, numbers) with the same messages and exit codes; the
+ * blocking libpq calls they make (connect, one statement, an idempotent state
+ * change, a listing), with one-line errors from libpq messages; and query
+ * results printed as aligned columns for a person.
  *
  * Exit codes, as every subcommand documents them: 0, 1 (an error, with a
  * message on stderr), 2 (bad usage or a bad value). Messages read

@@ -1,7 +1,8 @@
 /*
  * main_relay.c — the relay48 command: `serve` (the default) runs the daemon;
  * `migrate` applies sql/; `config` prints the configuration table; `purge`
- * removes personal data past its retention; the others manage reference data.
+ * removes personal data past its retention; `secrets` re-seals the secrets
+ * under a new master key; the others manage reference data.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "migrate.h"
 #include "purge.h"
 #include "relay.h"
+#include "reseal.h"
 #include "units.h"
 
 extern char **environ;
@@ -31,6 +33,7 @@ static void usage(FILE *out)
                  "       relay48 [-c FILE] bank add|rotate-secret|list|disable|enable ...\n"
                  "       relay48 [-c FILE] bin import|lookup ...\n"
                  "       relay48 [-c FILE] unit add|rotate-secret|list|disable|enable ...\n"
+                 "       relay48 [-c FILE] secrets reseal --old-key-file FILE [--skip-resealed]\n"
                  "       relay48 [-c FILE] purge [--dry-run] [--class NAME]... [--batch-rows N]\n"
                  "  serve     run the relay (default)\n"
                  "  migrate   apply the SQL migrations of sql.dir to database.url, then load\n"
@@ -41,6 +44,7 @@ static void usage(FILE *out)
                  "  bank      banks sending webhooks, their signing secrets (bank --help)\n"
                  "  bin       the BIN table, card BIN -> issuing bank (bin --help)\n"
                  "  unit      police units, their office hours and secrets (unit --help)\n"
+                 "  secrets   seal every secret again under a new master key (secrets --help)\n"
                  "  purge     anonymise or delete personal data past its retention (purge --help)\n"
                  "Configuration: defaults, then FILE (or $RELAY48_CONFIG), then RELAY48_* "
                  "variables.\n");
@@ -115,7 +119,7 @@ int main(int argc, char **argv)
             /* These take their own arguments: the rest of the line is theirs. */
             if (strcmp(cmd, "key") == 0 || strcmp(cmd, "directory") == 0 ||
                 strcmp(cmd, "bank") == 0 || strcmp(cmd, "bin") == 0 || strcmp(cmd, "unit") == 0 ||
-                strcmp(cmd, "purge") == 0) {
+                strcmp(cmd, "secrets") == 0 || strcmp(cmd, "purge") == 0) {
                 sub_argc = argc - i - 1;
                 sub_argv = argv + i + 1;
                 break;
@@ -167,6 +171,8 @@ int main(int argc, char **argv)
         rc = bins_main(cfg.database_url, sub_argc, sub_argv);
     } else if (strcmp(cmd, "unit") == 0) {
         rc = units_main(&cfg, sub_argc, sub_argv);
+    } else if (strcmp(cmd, "secrets") == 0) {
+        rc = reseal_main(&cfg, sub_argc, sub_argv);
     } else if (strcmp(cmd, "purge") == 0) {
         rc = purge_main(&cfg, sub_argc, sub_argv);
     } else {

@@ -61,6 +61,23 @@ int sealed_open(const unsigned char key[SECRETBOX_KEY_LEN], const char *aad, con
     return rc;
 }
 
+int sealed_reseal(const unsigned char old_key[SECRETBOX_KEY_LEN],
+                  const unsigned char new_key[SECRETBOX_KEY_LEN], const char *aad, const char *hex,
+                  char out_hex[SEALED_HEX_SIZE])
+{
+    unsigned char in[SEALED_MAX], out[SEALED_MAX];
+    size_t in_len = 0, out_len = 0;
+    out_hex[0] = '\0';
+    if (hex_decode(hex, in, sizeof(in), &in_len) != 0)
+        return SECRETBOX_UNOPENED;
+    int rc = secretbox_reseal(old_key, new_key, aad, strlen(aad), in, in_len, out, sizeof(out),
+                              &out_len);
+    if (rc == SECRETBOX_RESEALED)
+        hex_encode(out, out_len, out_hex);
+    OPENSSL_cleanse(out, sizeof(out));
+    return rc;
+}
+
 int sealed_add(PGconn *c, const unsigned char key[SECRETBOX_KEY_LEN], const char *aad,
                size_t nbytes, const char *sql, int nparams, const char *const *params,
                char secret_out[SIGN_SECRET_TEXT_SIZE], const char *what, char *errstr,

@@ -15,8 +15,8 @@
  * a rotation adds a new secret and ends the validity of the current ones
  * after an overlap, during which a signature under either is accepted.
  *
- * Pure but for RAND_bytes: sealed_new, sealed_open. Blocking libpq (command
- * line only): sealed_add, sealed_rotate. Buffers that held a secret are cleansed.
+ * Pure but for RAND_bytes: sealed_new, sealed_open, sealed_reseal. Blocking
+ * libpq (command line only): sealed_add, sealed_rotate. Buffers that held a secret are cleansed.
  */
 #ifndef RELAY48_SEALED_H
 #define RELAY48_SEALED_H
@@ -53,6 +53,18 @@ int sealed_new(const unsigned char key[SECRETBOX_KEY_LEN], const char *aad, size
  */
 int sealed_open(const unsigned char key[SECRETBOX_KEY_LEN], const char *aad, const char *hex,
                 unsigned char out[SIGN_SECRET_MAX], size_t *out_len) RELAY_MUSTCHECK;
+
+/*
+ * The sealed value written as hex, for the owner named by aad, sealed again
+ * from old_key to new_key (secretbox_reseal) into out_hex, as hex. Returns
+ * SECRETBOX_RESEALED with out_hex set, SECRETBOX_UNDER_NEW (it already opens
+ * under new_key only), SECRETBOX_UNOPENED (under neither, or not the hex of
+ * a sealed secret) or SECRETBOX_FAILED (OpenSSL); out_hex is "" but for the
+ * first.
+ */
+int sealed_reseal(const unsigned char old_key[SECRETBOX_KEY_LEN],
+                  const unsigned char new_key[SECRETBOX_KEY_LEN], const char *aad, const char *hex,
+                  char out_hex[SEALED_HEX_SIZE]) RELAY_MUSTCHECK;
 
 /* Parameters sealed_add passes before the sealed hex, at most. */
 #define SEALED_PARAMS_MAX 15

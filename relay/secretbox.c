@@ -30,6 +30,42 @@ static int is_ws(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+int secretbox_key_file(const char *what, const char *path, unsigned char key[SECRETBOX_KEY_LEN],
+                       char *errstr, size_t errstr_size)
+{
+    char buf[KEY_FILE_MAX + 1];
+    memset(key, 0, SECRETBOX_KEY_LEN);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(errstr, errstr_size, "%s %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    size_t n = fread(buf, 1, KEY_FILE_MAX + 1, f);
+    int read_error = ferror(f);
+    fclose(f);
+    int rc = -1;
+    if (read_error) {
+        snprintf(errstr, errstr_size, "%s %s: read error", what, path);
+    } else if (n > KEY_FILE_MAX) {
+        snprintf(errstr, errstr_size, "%s %s: larger than %d bytes; it must hold 64 hex digits",
+                 what, path, KEY_FILE_MAX);
+    } else {
+        buf[n] = '\0';
+        char *s = buf;
+        while (is_ws(*s))
+            s++;
+        char *e = s + strlen(s);
+        while (e > s && is_ws(e[-1]))
+            *--e = '\0';
+        if (secretbox_key_from_hex(s, key) == 0)
+            rc = 0;
+        else
+            snprintf(errstr, errstr_size, "%s %s: must hold 64 hex digits (32 bytes)", what, path);
+    }
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rc;
+}
+
 int secretbox_key_load(const char *env_value, const char *file_path,
                        unsigned char key[SECRETBOX_KEY_LEN], char *errstr, size_t errstr_size)
 {
@@ -49,38 +85,7 @@ int secretbox_key_load(const char *env_value, const char *file_path,
                  SECRETBOX_ENV);
         return -1;
     }
-    char buf[KEY_FILE_MAX + 1];
-    FILE *f = fopen(file_path, "r");
-    if (!f) {
-        snprintf(errstr, errstr_size, "secrets.master_key_file %s: %s", file_path, strerror(errno));
-        return -1;
-    }
-    size_t n = fread(buf, 1, KEY_FILE_MAX + 1, f);
-    int read_error = ferror(f);
-    fclose(f);
-    int rc = -1;
-    if (read_error) {
-        snprintf(errstr, errstr_size, "secrets.master_key_file %s: read error", file_path);
-    } else if (n > KEY_FILE_MAX) {
-        snprintf(errstr, errstr_size,
-                 "secrets.master_key_file %s: larger than %d bytes; it must hold 64 hex digits",
-                 file_path, KEY_FILE_MAX);
-    } else {
-        buf[n] = '\0';
-        char *s = buf;
-        while (is_ws(*s))
-            s++;
-        char *e = s + strlen(s);
-        while (e > s && is_ws(e[-1]))
-            *--e = '\0';
-        if (secretbox_key_from_hex(s, key) == 0)
-            rc = 0;
-        else
-            snprintf(errstr, errstr_size,
-                     "secrets.master_key_file %s: must hold 64 hex digits (32 bytes)", file_path);
-    }
-    OPENSSL_cleanse(buf, sizeof(buf));
-    return rc;
+    return secretbox_key_file("secrets.master_key_file", file_path, key, errstr, errstr_size);
 }
 
 int secretbox_seal(const unsigned char key[SECRETBOX_KEY_LEN], const void *aad, size_t aad_len,
@@ -154,5 +159,32 @@ done:
     if (rc != 0 && pt)
         OPENSSL_cleanse(pt, n);
     EVP_CIPHER_CTX_free(ctx);
+    return rc;
+}
+
+int secretbox_reseal(const unsigned char old_key[SECRETBOX_KEY_LEN],
+                     const unsigned char new_key[SECRETBOX_KEY_LEN], const void *aad,
+                     size_t aad_len, const unsigned char *in, size_t in_len, unsigned char *out,
+                     size_t out_size, size_t *out_len)
+{
+    unsigned char pt[SECRETBOX_RESEAL_MAX];
+    size_t n = 0;
+    int rc = SECRETBOX_FAILED;
+    *out_len = 0;
+    if (!in || !out || in_len > SECRETBOX_RESEAL_MAX + SECRETBOX_OVERHEAD || out_size < in_len)
+        return SECRETBOX_FAILED;
+    if (secretbox_open(old_key, aad, aad_len, in, in_len, pt, sizeof(pt), &n) == 0) {
+        if (secretbox_seal(new_key, aad, aad_len, pt, n, out, out_size, out_len) == 0)
+            rc = SECRETBOX_RESEALED;
+    } else if (secretbox_open(new_key, aad, aad_len, in, in_len, pt, sizeof(pt), &n) == 0) {
+        rc = SECRETBOX_UNDER_NEW;
+    } else {
+        rc = SECRETBOX_UNOPENED;
+    }
+    OPENSSL_cleanse(pt, sizeof(pt));
+    if (rc != SECRETBOX_RESEALED) {
+        OPENSSL_cleanse(out, in_len);
+        *out_len = 0;
+    }
     return rc;
 }

@@ -15,8 +15,12 @@
  * sealed value to what it belongs to (relay/banks.c gives the bank's BIC), so
  * a value copied onto another row does not open.
  *
- * Pure but for RAND_bytes (the nonce) and the file read of
- * secretbox_key_load. Buffers that held plaintext or the key are cleansed.
+ * Changing the master key: secretbox_reseal opens a value under the old key
+ * and seals it again under the new one (`relay48 secrets reseal`, reseal.h).
+ *
+ * Pure but for RAND_bytes (the nonce) and the file reads of
+ * secretbox_key_load and secretbox_key_file. Buffers that held plaintext or
+ * the key are cleansed.
  */
 #ifndef RELAY48_SECRETBOX_H
 #define RELAY48_SECRETBOX_H
@@ -45,6 +49,15 @@ int secretbox_key_load(const char *env_value, const char *file_path,
                        size_t errstr_size) RELAY_MUSTCHECK;
 
 /*
+ * The key in the file at path: 64 hex digits, surrounding whitespace allowed,
+ * at most 1 KiB. 0 with the key in key; -1 with "<what> <path>: ..." (what
+ * names where the path came from: "secrets.master_key_file",
+ * "--old-key-file"; never the file's content) and key zeroed.
+ */
+int secretbox_key_file(const char *what, const char *path, unsigned char key[SECRETBOX_KEY_LEN],
+                       char *errstr, size_t errstr_size) RELAY_MUSTCHECK;
+
+/*
  * 0 when hex is exactly 2 * SECRETBOX_KEY_LEN hex digits (any case), with
  * the key in key; -1 otherwise (key zeroed).
  */
@@ -68,5 +81,27 @@ int secretbox_seal(const unsigned char key[SECRETBOX_KEY_LEN], const void *aad, 
 int secretbox_open(const unsigned char key[SECRETBOX_KEY_LEN], const void *aad, size_t aad_len,
                    const unsigned char *in, size_t in_len, unsigned char *pt, size_t pt_size,
                    size_t *pt_len) RELAY_MUSTCHECK;
+
+/* Longest plaintext secretbox_reseal handles (a webhook secret is 64 bytes). */
+#define SECRETBOX_RESEAL_MAX 1024
+
+/* What secretbox_reseal found. */
+#define SECRETBOX_RESEALED  0  /* opened under the old key, sealed under the new one */
+#define SECRETBOX_UNDER_NEW 1  /* does not open under the old key, opens under the new */
+#define SECRETBOX_UNOPENED  -1 /* opens under neither key (or another AAD, a changed byte) */
+#define SECRETBOX_FAILED    -2 /* longer than SECRETBOX_RESEAL_MAX, out too small, OpenSSL */
+
+/*
+ * Seal again under new_key (a fresh nonce) the value in (in_len bytes) sealed
+ * under old_key with aad, into out (out_size at least in_len). Returns one of
+ * the SECRETBOX_* outcomes above; *out_len is in_len for SECRETBOX_RESEALED,
+ * 0 otherwise (out cleansed). The plaintext only passes through a buffer
+ * that is cleansed. The caller refuses old_key == new_key: every value would
+ * then be SECRETBOX_RESEALED.
+ */
+int secretbox_reseal(const unsigned char old_key[SECRETBOX_KEY_LEN],
+                     const unsigned char new_key[SECRETBOX_KEY_LEN], const void *aad,
+                     size_t aad_len, const unsigned char *in, size_t in_len, unsigned char *out,
+                     size_t out_size, size_t *out_len) RELAY_MUSTCHECK;
 
 #endif

@@ -2,7 +2,8 @@
  * test_sealed.c — unit tests of the pure part of relay/sealed.c: a new
  * secret's text and its sealed hex open back to the same bytes under the
  * same key and owner, and under no other; bad hex, a value too long or too
- * short, and a size out of bounds are refused with the buffers cleansed.
+ * short, and a size out of bounds are refused with the buffers cleansed; a
+ * sealed secret re-sealed under a new key opens there to the same bytes.
  * sealed_rotate is run against PostgreSQL by tests/integration/test_banks_cli.py.
  */
 #include <setjmp.h>
@@ -127,6 +128,33 @@ static void test_new_refused(void **state)
     assert_int_equal(sealed_new(key, AAD, SIGN_SECRET_MAX + 1, text, hex, err, sizeof(err)), -1);
 }
 
+static void test_reseal(void **state)
+{
+    unsigned char old_key[SECRETBOX_KEY_LEN], new_key[SECRETBOX_KEY_LEN];
+    unsigned char before[SIGN_SECRET_MAX], after[SIGN_SECRET_MAX];
+    char text[SIGN_SECRET_TEXT_SIZE], hex[SEALED_HEX_SIZE], out[SEALED_HEX_SIZE];
+    char again[SEALED_HEX_SIZE], err[128];
+    size_t blen = 0, alen = 0;
+    (void)state;
+    counting_key(old_key, 0);
+    counting_key(new_key, 9);
+    assert_int_equal(sealed_new(old_key, AAD, 40, text, hex, err, sizeof(err)), 0);
+    assert_int_equal(sealed_open(old_key, AAD, hex, before, &blen), 0);
+    assert_int_equal(sealed_reseal(old_key, new_key, AAD, hex, out), SECRETBOX_RESEALED);
+    assert_int_equal(strlen(out), strlen(hex));
+    assert_int_equal(sealed_open(new_key, AAD, out, after, &alen), 0);
+    assert_int_equal(alen, blen);
+    assert_memory_equal(after, before, blen);
+    assert_int_equal(sealed_open(old_key, AAD, out, after, &alen), -1);
+    /* again: already under the new key; under neither; not hex */
+    assert_int_equal(sealed_reseal(old_key, new_key, AAD, out, again), SECRETBOX_UNDER_NEW);
+    assert_string_equal(again, "");
+    assert_int_equal(sealed_reseal(new_key, old_key, "relay48 bank secret SOGEFRPP", out, again),
+                     SECRETBOX_UNOPENED);
+    assert_int_equal(sealed_reseal(old_key, new_key, AAD, "zz", again), SECRETBOX_UNOPENED);
+    assert_int_equal(sealed_reseal(old_key, new_key, AAD, NULL, again), SECRETBOX_UNOPENED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_open_refused),
         cmocka_unit_test(test_open_length_bounds),
         cmocka_unit_test(test_new_refused),
+        cmocka_unit_test(test_reseal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,9 @@
  * another implementation (Python's cryptography AESGCM) opens; seal then open
  * round-trips; another key, another AAD, any changed byte, a short value or
  * another version is refused; the master key from the environment value or a
- * file, and the messages when it is missing or malformed (never the key).
+ * file, and the messages when it is missing or malformed (never the key); a
+ * key file named by an option; re-sealing under a new key, and the values
+ * already under the new key or under neither.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -166,13 +168,120 @@ static void test_key_load(void **state)
     assert_memory_equal(key, zero, sizeof(key));
 }
 
+static void test_key_file(void **state)
+{
+    static const char hex[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    unsigned char key[SECRETBOX_KEY_LEN], want[SECRETBOX_KEY_LEN], zero[SECRETBOX_KEY_LEN] = {0};
+    char err[256], path[] = "/tmp/relay48-test-oldkey-XXXXXX";
+    (void)state;
+    counting_key(want);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "%s\r\n", hex);
+    fclose(f);
+    assert_int_equal(secretbox_key_file("--old-key-file", path, key, err, sizeof(err)), 0);
+    assert_memory_equal(key, want, sizeof(key));
+    /* the message names the option and the file, never the content */
+    f = fopen(path, "w");
+    fprintf(f, "%.62s\n", hex);
+    fclose(f);
+    assert_int_equal(secretbox_key_file("--old-key-file", path, key, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--old-key-file"));
+    assert_non_null(strstr(err, path));
+    assert_null(strstr(err, "0a0b0c"));
+    assert_memory_equal(key, zero, sizeof(key));
+    /* larger than a key file can be */
+    f = fopen(path, "w");
+    for (int i = 0; i < 40; i++)
+        fprintf(f, "%s", hex);
+    fclose(f);
+    assert_int_equal(secretbox_key_file("--old-key-file", path, key, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "larger than"));
+    unlink(path);
+    assert_int_equal(secretbox_key_file("--old-key-file", path, key, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "No such file"));
+    assert_memory_equal(key, zero, sizeof(key));
+}
+
+static void test_reseal(void **state)
+{
+    unsigned char old_key[SECRETBOX_KEY_LEN], new_key[SECRETBOX_KEY_LEN], third[SECRETBOX_KEY_LEN];
+    unsigned char secret[32], sealed[32 + SECRETBOX_OVERHEAD], resealed[sizeof(sealed)];
+    unsigned char again[sizeof(sealed)], pt[64], zero[sizeof(sealed)] = {0};
+    size_t n = 0, m = 0;
+    (void)state;
+    counting_key(old_key);
+    memcpy(new_key, old_key, sizeof(new_key));
+    new_key[0] ^= 0x80;
+    memcpy(third, old_key, sizeof(third));
+    third[5] ^= 1;
+    for (size_t i = 0; i < sizeof(secret); i++)
+        secret[i] = (unsigned char)(3 * i + 1);
+    assert_int_equal(secretbox_seal(old_key, AAD, strlen(AAD), secret, sizeof(secret), sealed,
+                                    sizeof(sealed), &n),
+                     0);
+
+    /* under the old key: sealed again under the new one, same length, same plaintext */
+    assert_int_equal(secretbox_reseal(old_key, new_key, AAD, strlen(AAD), sealed, n, resealed,
+                                      sizeof(resealed), &m),
+                     SECRETBOX_RESEALED);
+    assert_int_equal(m, n);
+    assert_int_equal(resealed[0], SECRETBOX_VERSION);
+    assert_int_equal(secretbox_open(new_key, AAD, strlen(AAD), resealed, m, pt, sizeof(pt), &n), 0);
+    assert_int_equal(n, sizeof(secret));
+    assert_memory_equal(pt, secret, sizeof(secret));
+    assert_int_equal(secretbox_open(old_key, AAD, strlen(AAD), resealed, m, pt, sizeof(pt), &n),
+                     -1);
+    /* the AAD still binds it to its owner */
+    assert_int_equal(secretbox_open(new_key, "other", 5, resealed, m, pt, sizeof(pt), &n), -1);
+
+    /* a second run: already under the new key, out untouched but cleansed */
+    memset(again, 0xee, sizeof(again));
+    assert_int_equal(
+        secretbox_reseal(old_key, new_key, AAD, strlen(AAD), resealed, m, again, sizeof(again), &n),
+        SECRETBOX_UNDER_NEW);
+    assert_int_equal(n, 0);
+    assert_memory_equal(again, zero, m);
+
+    /* under neither key, another AAD, a changed byte, too short */
+    assert_int_equal(
+        secretbox_reseal(third, new_key, AAD, strlen(AAD), sealed, m, again, sizeof(again), &n),
+        SECRETBOX_UNOPENED);
+    assert_int_equal(
+        secretbox_reseal(old_key, new_key, "other", 5, sealed, m, again, sizeof(again), &n),
+        SECRETBOX_UNOPENED);
+    sealed[20] ^= 4;
+    assert_int_equal(
+        secretbox_reseal(old_key, new_key, AAD, strlen(AAD), sealed, m, again, sizeof(again), &n),
+        SECRETBOX_UNOPENED);
+    assert_int_equal(
+        secretbox_reseal(old_key, new_key, AAD, strlen(AAD), sealed, 5, again, sizeof(again), &n),
+        SECRETBOX_UNOPENED);
+    assert_int_equal(n, 0);
+
+    /* out too small, no input, longer than the bound */
+    sealed[20] ^= 4;
+    assert_int_equal(
+        secretbox_reseal(old_key, new_key, AAD, strlen(AAD), sealed, m, again, m - 1, &n),
+        SECRETBOX_FAILED);
+    assert_int_equal(
+        secretbox_reseal(old_key, new_key, AAD, strlen(AAD), NULL, m, again, sizeof(again), &n),
+        SECRETBOX_FAILED);
+    static unsigned char big[SECRETBOX_RESEAL_MAX + SECRETBOX_OVERHEAD + 1];
+    static unsigned char big_out[sizeof(big)];
+    assert_int_equal(secretbox_reseal(old_key, new_key, AAD, strlen(AAD), big, sizeof(big), big_out,
+                                      sizeof(big_out), &n),
+                     SECRETBOX_FAILED);
+    assert_int_equal(n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_value_opens),
-        cmocka_unit_test(test_round_trip_and_refusals),
-        cmocka_unit_test(test_key_from_hex),
-        cmocka_unit_test(test_key_load),
+        cmocka_unit_test(test_known_value_opens), cmocka_unit_test(test_round_trip_and_refusals),
+        cmocka_unit_test(test_key_from_hex),      cmocka_unit_test(test_key_load),
+        cmocka_unit_test(test_key_file),          cmocka_unit_test(test_reseal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
