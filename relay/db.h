@@ -27,7 +27,8 @@ struct db_options {
     const char *conninfo;
     const char *name;     /* for logs: "intake", "probe" */
     int retry_max_ms;     /* backoff ceiling */
-    const char *options;  /* server settings for the session ("-c a=b -c c=d"), or NULL */
+    const char *options;  /* server settings for the session ("-c a=b -c c=d"), or NULL;
+                           * jit=off comes first whatever they are (db.c) */
     db_state_fn on_state; /* ready changed; may be NULL */
     db_notify_fn on_notify;
     void *arg;
