@@ -121,7 +121,7 @@ static void publish(struct pending *p, const struct store_result *res)
     }
     for (int i = 0; i < n; i++) {
         if (outbox_firing_add(res->group, ev[i].id, ev[i].topic, ev[i].key, ev[i].type,
-                              p->received_at, ev[i].payload, ev[i].payload_len) != 0)
+                              p->received_at, &ev[i].payload, ev[i].payload_len) != 0)
             break; /* the group has failed: the sweep sends the batch whole */
     }
     escalate_events_free(ev, n);

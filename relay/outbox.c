@@ -195,10 +195,13 @@ static struct kafka *make_kafka(struct outbox *o, char *errstr, size_t errstr_si
     return k;
 }
 
-/* One CloudEvent in binary mode; opaque comes back in its delivery report. */
+/* One CloudEvent in binary mode; opaque comes back in its delivery report.
+ * msgflags: RD_KAFKA_MSG_F_COPY, or RD_KAFKA_MSG_F_FREE for a malloc'd
+ * payload librdkafka then owns (only when this returns no error). */
 static rd_kafka_resp_err_t produce(struct outbox *o, void *opaque, const char *event_id,
                                    const char *topic, const char *key, const char *type,
-                                   const char *time, const char *payload, size_t payload_len)
+                                   const char *time, const char *payload, size_t payload_len,
+                                   int msgflags)
 {
     if (!o->kafka)
         return RD_KAFKA_RESP_ERR__STATE; /* being recreated */
@@ -206,7 +209,7 @@ static rd_kafka_resp_err_t produce(struct outbox *o, void *opaque, const char *e
     snprintf(source, sizeof(source), "urn:relay48:%s", o->opt.cfg->instance);
     return rd_kafka_producev(
         kafka_handle(o->kafka), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
-        RD_KAFKA_V_VALUE((void *)payload, payload_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE((void *)payload, payload_len), RD_KAFKA_V_MSGFLAGS(msgflags),
         RD_KAFKA_V_HEADER("ce_specversion", "1.0", -1), RD_KAFKA_V_HEADER("ce_id", event_id, -1),
         RD_KAFKA_V_HEADER("ce_source", source, -1), RD_KAFKA_V_HEADER("ce_type", type, -1),
         RD_KAFKA_V_HEADER("ce_time", time, -1),
@@ -221,7 +224,7 @@ static int produce_one(struct outbox *o, int64_t id, const char *event_id, const
     if (idset_has(&o->held, id))
         return 0;
     rd_kafka_resp_err_t err = produce(o, (void *)(uintptr_t)((uint64_t)id << 1), event_id, topic,
-                                      key, type, time, payload, payload_len);
+                                      key, type, time, payload, payload_len, RD_KAFKA_MSG_F_COPY);
     if (err) {
         /* Never dropped: the row stays unpublished and the sweep sends it. */
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -309,14 +312,14 @@ struct outbox_firing *outbox_firing_begin(struct outbox *o, int64_t firing_id)
 }
 
 int outbox_firing_add(struct outbox_firing *f, const char *event_id, const char *topic,
-                      const char *key, const char *type, const char *time, const char *payload,
+                      const char *key, const char *type, const char *time, char **payload,
                       size_t payload_len)
 {
     if (f->failed)
         return -1;
     struct outbox *o = f->o;
     rd_kafka_resp_err_t err = produce(o, (void *)((uintptr_t)f | OPAQUE_FIRING), event_id, topic,
-                                      key, type, time, payload, payload_len);
+                                      key, type, time, *payload, payload_len, RD_KAFKA_MSG_F_FREE);
     if (err) {
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
             log_warn("outbox.produce_failed", "firing %" PRId64 ": %s", f->id,
@@ -325,6 +328,7 @@ int outbox_firing_add(struct outbox_firing *f, const char *event_id, const char 
         f->failed = 1;
         return -1;
     }
+    *payload = NULL; /* librdkafka's now */
     f->outstanding++;
     o->firing_msgs++;
     return 0;
@@ -684,8 +688,8 @@ static int resend_case(struct outbox *o, struct outbox_firing *f, PGresult *res,
         snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++)
-        rc = outbox_firing_add(f, ev[i].id, ev[i].topic, ev[i].key, ev[i].type, when, ev[i].payload,
-                               ev[i].payload_len);
+        rc = outbox_firing_add(f, ev[i].id, ev[i].topic, ev[i].key, ev[i].type, when,
+                               &ev[i].payload, ev[i].payload_len);
     escalate_events_free(ev, n);
     return rc;
 }

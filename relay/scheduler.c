@@ -592,11 +592,10 @@ static int build_events(const struct scheduler *s, PGresult *res, int row, enum 
     return rc;
 }
 
-/* Hand the events of a committed firing to Kafka; its row is deleted once
- * they are all confirmed. A firing that cannot be started stays for the
- * sweep. */
-static void publish(struct scheduler *s, int64_t firing_id, int64_t fired_s,
-                    const struct evlist *events)
+/* Hand the events of a committed firing to Kafka (their payloads with
+ * them: each one queued is librdkafka's); its row is deleted once they are
+ * all confirmed. A firing that cannot be started stays for the sweep. */
+static void publish(struct scheduler *s, int64_t firing_id, int64_t fired_s, struct evlist *events)
 {
     char when[TIMEUTIL_UTC_SIZE];
     if (rfc3339_format_utc(fired_s, when, sizeof(when)) != 0)
@@ -608,8 +607,8 @@ static void publish(struct scheduler *s, int64_t firing_id, int64_t fired_s,
         return;
     }
     for (int i = 0; i < events->n; i++) {
-        const struct escalate_event *e = &events->ev[i];
-        if (outbox_firing_add(f, e->id, e->topic, e->key, e->type, when, e->payload,
+        struct escalate_event *e = &events->ev[i];
+        if (outbox_firing_add(f, e->id, e->topic, e->key, e->type, when, &e->payload,
                               e->payload_len) != 0)
             break; /* the firing has failed: the sweep sends it whole */
     }

@@ -341,14 +341,16 @@ static void publish_firing(struct fixture *f, int64_t id, int n)
     struct outbox_firing *g = outbox_firing_begin(f->outbox, id);
     assert_non_null(g);
     for (int i = 0; i < n; i++) {
-        char event_id[64], key[32], payload[64];
+        char event_id[64], key[32], text[64];
         snprintf(event_id, sizeof(event_id), "00000000-0000-8000-8000-%06d%06d",
                  (int)(id % 1000000), i % 1000000);
         snprintf(key, sizeof(key), "R48-FIRING-%lld", (long long)id);
-        int len =
-            snprintf(payload, sizeof(payload), "{\"firing\":%lld,\"n\":%d}", (long long)id, i);
+        int len = snprintf(text, sizeof(text), "{\"firing\":%lld,\"n\":%d}", (long long)id, i);
+        char *payload = strdup(text); /* handed to librdkafka when queued */
+        assert_non_null(payload);
         (void)outbox_firing_add(g, event_id, TOPIC, key, "escalation.bank", "2026-03-28T09:00:00Z",
-                                payload, (size_t)len);
+                                &payload, (size_t)len);
+        free(payload); /* NULL when queued */
     }
     outbox_firing_end(g);
 }
