@@ -158,6 +158,9 @@ static void count_on_topic(struct fixture *f, long expected, long *total, long *
     rd_kafka_destroy(c);
 }
 
+/* librdkafka's queue for the next setup: 0 its default. */
+static int queue_max;
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -207,6 +210,12 @@ static int setup(void **state)
                                  {"kafka.reconnect.backoff.max.ms", "2000"}};
     for (size_t i = 0; i < RELAY_ARRAY_LEN(settings); i++)
         assert_int_equal(config_set(&f->cfg, settings[i][0], settings[i][1], err, sizeof(err)), 0);
+    if (queue_max > 0) {
+        char v[16];
+        snprintf(v, sizeof(v), "%d", queue_max);
+        assert_int_equal(
+            config_set(&f->cfg, "kafka.queue.buffering.max.messages", v, err, sizeof(err)), 0);
+    }
 
     f->base = event_base_new();
     struct db_options dbo = {.conninfo = f->url, .name = "outbox", .retry_max_ms = 200};
@@ -335,9 +344,12 @@ static int64_t insert_firing(struct fixture *f)
 }
 
 /* Produce n events of firing id (ids derived from the firing and the index,
- * as the scheduler's are from the milestone and the addressee). */
-static void publish_firing(struct fixture *f, int64_t id, int n)
+ * as the scheduler's are from the milestone and the addressee); how many
+ * were refused. A payload queued is librdkafka's (the pointer cleared), one
+ * refused stays the caller's. */
+static int publish_firing(struct fixture *f, int64_t id, int n)
 {
+    int refused = 0;
     struct outbox_firing *g = outbox_firing_begin(f->outbox, id);
     assert_non_null(g);
     for (int i = 0; i < n; i++) {
@@ -348,11 +360,17 @@ static void publish_firing(struct fixture *f, int64_t id, int n)
         int len = snprintf(text, sizeof(text), "{\"firing\":%lld,\"n\":%d}", (long long)id, i);
         char *payload = strdup(text); /* handed to librdkafka when queued */
         assert_non_null(payload);
-        (void)outbox_firing_add(g, event_id, TOPIC, key, "escalation.bank", "2026-03-28T09:00:00Z",
-                                &payload, (size_t)len);
-        free(payload); /* NULL when queued */
+        if (outbox_firing_add(g, event_id, TOPIC, key, "escalation.bank", "2026-03-28T09:00:00Z",
+                              &payload, (size_t)len) == 0) {
+            assert_null(payload);
+        } else {
+            assert_non_null(payload);
+            refused++;
+        }
+        free(payload);
     }
     outbox_firing_end(g);
+    return refused;
 }
 
 static long firing_rows(struct fixture *f, int64_t id)
@@ -415,6 +433,37 @@ static void test_firings(void **state)
     assert_int_equal(distinct, 150);
 }
 
+/* librdkafka's queue full (the broker down, 10 messages at most): the
+ * events refused stay the caller's, the group fails, and its row stays for
+ * the sweep, no longer held; the events that were queued are delivered when
+ * the broker is back, and the same events published again (the sweep) are
+ * all confirmed. Under ASan: no payload leaked or freed twice. */
+static int setup_small_queue(void **state)
+{
+    queue_max = 10;
+    int rc = setup(state);
+    queue_max = 0;
+    return rc;
+}
+
+static void test_firing_refused_when_queue_full(void **state)
+{
+    struct fixture *f = *state;
+    rd_kafka_mock_broker_set_down(f->mcluster, 1);
+    int64_t a = insert_firing(f);
+    int refused = publish_firing(f, a, 25);
+    printf("# 25 events, %d refused by a queue of 10\n", refused);
+    assert_true(refused >= 15);
+    rd_kafka_mock_broker_set_up(f->mcluster, 1);
+    run_for_ms(f, 3000);
+    assert_int_equal(firing_rows(f, a), 1);
+    assert_false(outbox_firing_held(f->outbox, a));
+    /* published again with the same ids once the queue has room (the
+     * scheduler starts a batch only then): the first 8, which fit it */
+    assert_int_equal(publish_firing(f, a, 8), 0);
+    assert_int_equal(run_until_firing_gone(f, a, 30000), 0);
+}
+
 int main(void)
 {
     log_set_level(getenv("MOCK_DEBUG") ? LOG_DEBUG : LOG_ERROR);
@@ -423,6 +472,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fatal_idempotence_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recreated_mid_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_firings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_firing_refused_when_queue_full, setup_small_queue,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
