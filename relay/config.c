@@ -89,7 +89,7 @@ static const struct config_entry table[] = {
      "the bank directory is reloaded this often"},
     {"scheduler.enabled", CONFIG_INT, OFF(scheduler_enabled), "1", 0, 1, 0,
      "1: this relay fires due milestones (several relays may share one database)"},
-    {"scheduler.connections", CONFIG_INT, OFF(scheduler_connections), "4", 1, 8, 0,
+    {"scheduler.connections", CONFIG_INT, OFF(scheduler_connections), "2", 1, 8, 0,
      "PostgreSQL connections of the scheduler: firing transactions in flight at once"},
     {"scheduler.batch_max", CONFIG_INT, OFF(scheduler_batch_max), "1500", 1, 10000, 0,
      "due milestones claimed per firing transaction"},

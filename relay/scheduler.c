@@ -30,14 +30,17 @@
 /* The linked cases of each case of k(id), for the whole statement at once
  * (a subquery per case cost 1.5 us a case more, mule_links empty or not):
  * the other open cases naming the same beneficiary IBAN, by id, at most
- * 100. */
+ * 100. The case's own link is left out on mule_links (ml.case_id), not after
+ * reading its case row again as c2: every transfer has one, and that second
+ * read was 2.7 ms of a 1 500-milestone claim (28.9 -> 25.8 ms). */
 #define LINKED_CTE                                                                                 \
     " lk AS ("                                                                                     \
     "  SELECT x.id, json_agg(x.ref ORDER BY x.lid)::text AS refs FROM ("                           \
     "    SELECT c.id, c2.id AS lid, c2.ref,"                                                       \
     "      row_number() OVER (PARTITION BY c.id ORDER BY c2.id) AS n"                              \
-    "    FROM k JOIN cases c ON c.id = k.id JOIN mule_links ml ON ml.iban = c.creditor_iban"       \
-    "    JOIN cases c2 ON c2.id = ml.case_id WHERE c2.state = 'open' AND c2.id <> c.id) x"         \
+    "    FROM k JOIN cases c ON c.id = k.id"                                                       \
+    "    JOIN mule_links ml ON ml.iban = c.creditor_iban AND ml.case_id <> c.id"                   \
+    "    JOIN cases c2 ON c2.id = ml.case_id WHERE c2.state = 'open') x"                           \
     "  WHERE x.n <= 100 GROUP BY x.id)"
 
 /*
@@ -54,15 +57,23 @@
  * LOCKED: one being acknowledged is left for the next batch), as its state
  * changes. Nothing here ever waits for a lock, so the scheduler cannot
  * deadlock with the acknowledgements.
+ *
+ * The other milestones of a case are read only when a claimed one may not
+ * be the most severe due (its next_due_at, sql/013, is unknown or past):
+ * when the next one is not due yet, none after it has fired and the ones
+ * before it collapse into it whoever holds them (a batch that claims one of
+ * those later reads everything and finds this one locked or fired). Most
+ * batches read no other milestone: 34 -> 23 ms a claim of 1 500.
  */
 static const char sql_claim[] =
     "WITH cand AS ("
-    "  SELECT case_id, name, severity, due_at FROM milestones"
+    "  SELECT case_id, name, severity, due_at, next_due_at FROM milestones"
     "  WHERE state = 'pending' AND due_at <= now()"
     "  ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED),"
     " allm AS ("
     "  SELECT m.case_id, m.name, m.severity, m.due_at, m.state FROM milestones m"
-    "  WHERE m.case_id IN (SELECT case_id FROM cand)),"
+    "  WHERE m.case_id IN (SELECT case_id FROM cand"
+    "    WHERE next_due_at IS NULL OR next_due_at <= now())),"
     " more AS ("
     "  SELECT m.case_id, m.name, m.severity, m.due_at FROM milestones m"
     "  WHERE (m.case_id, m.name) IN ("
@@ -70,7 +81,7 @@ static const char sql_claim[] =
     "      AND NOT EXISTS (SELECT 1 FROM cand k WHERE k.case_id = a.case_id AND k.name = a.name))"
     "    AND m.state = 'pending' AND m.due_at <= now()"
     "  FOR UPDATE OF m SKIP LOCKED),"
-    " due AS (SELECT * FROM cand UNION ALL SELECT * FROM more),"
+    " due AS (SELECT case_id, name, severity, due_at FROM cand UNION ALL SELECT * FROM more),"
     /* The claimed milestones of each case, in due order (dl), apart from
      * what the collapse needs of its others (ex): the due pending ones this
      * batch could not lock and the fired ones. Two aggregates over a few
@@ -978,7 +989,11 @@ static void on_claim(PGresult *res, void *arg)
         ok = db_send(w->db, NULL, "COMMIT", 0, NULL, on_commit, b) == 0;
         b->outstanding += ok;
     }
-    if (ok && db_send(w->db, "sched_next", NULL, 0, NULL, on_next, b) == 0)
+    /* When to look again: not asked after a full claim (more is due, and
+     * the earliest pending is then behind the entries of the milestones
+     * just fired, which the index still holds: 0.3 ms a batch). */
+    if (ok && (n == 0 || b->candidates < s->opt.batch_max) &&
+        db_send(w->db, "sched_next", NULL, 0, NULL, on_next, b) == 0)
         b->outstanding++;
     fire_params_free(&f);
     if (db_sync(w->db) != 0)

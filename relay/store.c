@@ -85,13 +85,18 @@ static const char sql_cases[] =
     "  INSERT INTO mule_links (iban, case_id) SELECT i.creditor_iban, ins.id"
     "  FROM ins JOIN i USING (ref) WHERE i.creditor_iban IS NOT NULL),"
     " ms AS ("
-    "  INSERT INTO milestones (case_id, name, due_at, severity, state, fired_at)"
-    /* The alert fires with this commit (its events are the batch's). */
+    "  INSERT INTO milestones (case_id, name, due_at, severity, state, fired_at, next_due_at)"
+    /* The alert fires with this commit (its events are the batch's). The
+     * plan lists the milestones in order (window.h): next_due_at is the
+     * earliest due of the ones after (sql/013_milestones_next_due.sql). */
     "  SELECT ins.id, m.name, m.due_at, m.severity,"
     "    CASE WHEN m.name = 'alert' AND m.state = 'pending' THEN 'fired' ELSE m.state END,"
-    "    CASE WHEN m.name = 'alert' AND m.state = 'pending' THEN now() END"
-    "  FROM ins JOIN i USING (ref), jsonb_to_recordset(i.milestones) AS m(name text,"
-    "    due_at timestamptz, severity text, state text)),"
+    "    CASE WHEN m.name = 'alert' AND m.state = 'pending' THEN now() END,"
+    "    coalesce(min(m.due_at) OVER (PARTITION BY ins.id ORDER BY m.ord DESC"
+    "      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 'infinity')"
+    "  FROM ins JOIN i USING (ref), ROWS FROM (jsonb_to_recordset(i.milestones)"
+    "    AS (name text, due_at timestamptz, severity text, state text)) WITH ORDINALITY"
+    "    AS m(name, due_at, severity, state, ord)),"
     /* Who the alert was addressed to (sql/003_escalation.sql): the known
      * banks while the window is open, the police when required or linked
      * (escalate_intake_events sends them the same). */

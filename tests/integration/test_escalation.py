@@ -68,6 +68,46 @@ def test_cases_are_created_with_their_alert_fired():
         "bank:BNPAFRPP,bank:SOGEFRPP"
 
 
+def test_next_due_at_written_and_kept_safe():
+    """sql/013: each milestone knows the earliest due of the ones after it (the
+    claim skips reading a case's other milestones when that is still ahead);
+    a due time moved earlier lowers it on the pending ones before."""
+    # banks and a département no other test here lists
+    s, _, r = relay.post_json("/v1/reports", transfer(
+        amount="900.00", executed_at=rfc3339(now_utc()), debtor_bank="30002",
+        creditor_bank="30002", postal_code="69001"), auth("partner"))
+    assert s == 201, r
+    ref = r["ref"]
+    of_case = f"FROM milestones m JOIN cases c ON c.id = m.case_id WHERE c.ref = '{ref}'"
+    assert sql("SELECT count(*) FILTER (WHERE m.next_due_at = coalesce((SELECT min(n.due_at) "
+               "FROM milestones n WHERE n.case_id = m.case_id AND relay48_milestone_rank(n.name) "
+               "> relay48_milestone_rank(m.name)), 'infinity')), count(*), "
+               "count(*) FILTER (WHERE m.name = 'expiry' AND m.next_due_at = 'infinity') "
+               + of_case) == "4|4|1"
+    due = dict(line.split("|") for line in sql(
+        f"SELECT m.name, m.due_at {of_case}").splitlines())
+    assert sql(f"SELECT m.next_due_at = '{due['reminder']}' {of_case} AND m.name = 'alert'") == "t"
+
+    def ids(names):
+        return (f"(m.case_id, m.name) IN (SELECT m.case_id, m.name {of_case} "
+                f"AND m.name IN ({names}))")
+    first, critical = ids("'alert','reminder'"), ids("'critical'")
+    sql(f"UPDATE milestones m SET next_due_at = 'infinity' WHERE {first}")
+    sql(f"UPDATE milestones m SET due_at = due_at - interval '1 s' WHERE {critical}")
+    after = dict(line.split("|") for line in sql(
+        f"SELECT m.name, m.next_due_at = (SELECT n.due_at FROM milestones n "
+        f"WHERE n.case_id = m.case_id AND n.name = 'critical') {of_case}").splitlines())
+    assert after["reminder"] == "t"  # pending, before it: lowered to the new due
+    assert after["alert"] == "f"  # fired: left alone
+    # moved later (a day: it fires during no other test): left early, which
+    # only costs the claim its full read
+    pending = ids("'reminder','critical','expiry'")
+    sql(f"UPDATE milestones m SET due_at = due_at + interval '1 day' WHERE {pending}")
+    assert sql(f"SELECT m.next_due_at = (SELECT n.due_at - interval '1 day' FROM milestones n "
+               f"WHERE n.case_id = m.case_id AND n.name = 'critical') {of_case} "
+               f"AND m.name = 'reminder'") == "t"
+
+
 def test_who_may_acknowledge():
     ref = cases["small"][0]
     body = {"status": "received"}
