@@ -2,7 +2,8 @@
 through PostgreSQL and Kafka.
 
   bench.py [--pending 1000000] [--due 50000] [--steady-rate 1000]
-           [--steady-seconds 20] [--restart 50000] [--phases instant,steady,restart]
+           [--steady-seconds 20] [--restart 50000] [--warmup 20000]
+           [--phases instant,steady,restart]
 
 Environment: RELAY48_BIN (the release binary), RELAY48_DATABASE_URL (an
 empty database), RELAY48_KAFKA_BOOTSTRAP_SERVERS, RELAY48_SQL_DIR,
@@ -12,7 +13,9 @@ the instant phase: figures that the load of a shared machine moves little),
 RELAY48_BENCH_PERF (a file: `perf record -a -g` over the instant burst).
 
 Every milestone is a reminder: it fires two bank escalations and one police
-escalation (three Kafka events, about 1 KB each). Phases:
+escalation (three Kafka events, about 1 KB each). First, unmeasured, --warmup
+reminders (0: none) fired at once: a Kafka broker just started compiles its
+hot paths during the first bursts. Phases:
   instant  --due reminders due at the same instant T among --pending pending
            milestones: T -> the last escalation confirmed by Kafka (its outbox
            row or its firing row deleted from the delivery reports), and how
@@ -43,7 +46,7 @@ DB = os.environ["RELAY48_DATABASE_URL"]
 BROKERS = os.environ["RELAY48_KAFKA_BOOTSTRAP_SERVERS"]
 TOPICS = ("relay48.escalations.bank.v1", "relay48.escalations.police.v1")
 OUT = os.environ.get("RELAY48_BENCH_OUT", "/tmp")
-TAG_FUTURE, TAG_INSTANT, TAG_STEADY, TAG_RESTART = "1000", "1001", "1002", "1003"
+TAG_FUTURE, TAG_INSTANT, TAG_STEADY, TAG_RESTART, TAG_WARMUP = "1000", "1001", "1002", "1003", "1004"
 
 
 def psql(q):
@@ -173,6 +176,32 @@ def reset(tag, n, far_days):
 def pct(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(len(s) * p))]
+
+
+def phase_warmup(args, port):
+    """Unmeasured: --warmup reminders fired at once before the measured phases,
+    so that the Kafka broker's JVM has compiled its hot paths (a broker just
+    started spends a few % of the burst in its JIT compiler threads; the
+    peers use no Kafka, and a broker in service is warm)."""
+    if args.no_seed:
+        reset(TAG_WARMUP, args.warmup, 33)
+    t = time.monotonic()
+    relay = start_relay("bench-warmup", port)
+    poll = Poller()
+    try:
+        psql(f"UPDATE milestones m SET due_at = now() FROM cases c "
+             f"WHERE c.id = m.case_id AND {ref_range(TAG_WARMUP, args.warmup)} "
+             f"AND m.name = 'reminder'")
+        wait_done(poll, "now()")
+    finally:
+        poll.close()
+        rc = stop_relay(relay)
+    psql("VACUUM ANALYZE milestones")
+    res = {"phase": "warmup", "milestones": args.warmup,
+           "seconds": round(time.monotonic() - t, 1), "relay_exit": rc,
+           "note": "unmeasured: warms the Kafka broker's JIT before the measured phases"}
+    print(json.dumps(res), flush=True)
+    return res
 
 
 def phase_instant(args, port):
@@ -306,6 +335,7 @@ def main():
     ap.add_argument("--steady-rate", type=int, default=1000)
     ap.add_argument("--steady-seconds", type=int, default=20)
     ap.add_argument("--restart", type=int, default=50000)
+    ap.add_argument("--warmup", type=int, default=20000)
     ap.add_argument("--phases", default="instant,steady,restart")
     ap.add_argument("--port", type=int, default=18481)
     ap.add_argument("--no-seed", action="store_true")
@@ -318,7 +348,9 @@ def main():
         seed(TAG_INSTANT, args.due, 30)
         seed(TAG_STEADY, steady_n, 31)
         seed(TAG_RESTART, args.restart, 32)
-        future = max(0, (args.pending - 3 * (args.due + steady_n + args.restart)) // 3)
+        if args.warmup:
+            seed(TAG_WARMUP, args.warmup, 33)
+        future = max(0, (args.pending - 3 * (args.due + steady_n + args.restart + args.warmup)) // 3)
         seed(TAG_FUTURE, future, 10)
         psql("VACUUM ANALYZE")
         psql("CHECKPOINT")
@@ -327,6 +359,8 @@ def main():
                           "pending_milestones": int(pending),
                           "seconds": round(time.monotonic() - t, 1)}), flush=True)
     results = {}
+    if args.warmup:
+        results["warmup"] = phase_warmup(args, args.port)
     if "instant" in phases:
         results["instant"] = phase_instant(args, args.port)
     if "steady" in phases:
