@@ -14,6 +14,8 @@
 # build-fuzz/fuzz-step.log, build-asan/build-step.log.
 #   ops/test.sh            everything
 #   ops/test.sh -L unit    pass extra arguments to the main ctest run (no fuzzing)
+#   RELAY48_ASAN_INTEGRATION=1 ops/test.sh   also the integration label against
+#                          the ASan+UBSan build (about 7 minutes more)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -89,6 +91,21 @@ else
     failures+=("sanitizer build")
   fi
   asan_pid=
+
+  # Opt-in (about 7 minutes more): the integration label against the ASan+UBSan
+  # binaries, each relay's reports kept in files (a leak shows only at exit).
+  if [[ -n "${RELAY48_ASAN_INTEGRATION:-}" && -x build-asan/relay48 ]]; then
+    step "sanitizers (ASan+UBSan): integration label (RELAY48_ASAN_INTEGRATION)"
+    reports=$(mktemp -d)
+    ASAN_OPTIONS=detect_leaks=1:log_path=$reports/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$reports/ubsan \
+      ctest --test-dir build-asan --output-on-failure -L integration || failures+=("sanitizers: integration")
+    if compgen -G "$reports/*" >/dev/null; then
+      cat "$reports"/*; failures+=("sanitizer reports")
+    else
+      echo "no sanitizer report"
+    fi
+    rm -rf "$reports"
+  fi
 
   step "fuzz: waiting for the background run"
   fuzz_ok=0
