@@ -992,7 +992,8 @@ static void on_claim(PGresult *res, void *arg)
     }
     /* When to look again: not asked after a full claim (more is due, and
      * the earliest pending is then behind the entries of the milestones
-     * just fired, which the index still holds: 0.3 ms a batch). */
+     * just fired, which the index still holds: 0.2-0.3 ms a batch in
+     * pg_stat_statements). */
     if (ok && (n == 0 || b->candidates < s->opt.batch_max) &&
         db_send(w->db, "sched_next", NULL, 0, NULL, on_next, b) == 0)
         b->outstanding++;
