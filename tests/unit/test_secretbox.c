@@ -36,6 +36,26 @@ static void counting_key(unsigned char key[SECRETBOX_KEY_LEN])
         key[i] = (unsigned char)i;
 }
 
+/* A temporary file for the key-file tests, its name in path ("...XXXXXX"). */
+static void make_temp(char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+/* Replaces the content of the file at path with the formatted text. */
+static void write_text(const char *path, const char *fmt, ...)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    assert_int_equal(fclose(f), 0);
+}
+
 static void test_known_value_opens(void **state)
 {
     unsigned char key[SECRETBOX_KEY_LEN], pt[64];
@@ -147,17 +167,12 @@ static void test_key_load(void **state)
     assert_int_equal(secretbox_key_load("", "", key, err, sizeof(err)), -1);
 
     /* a file with whitespace around the digits */
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fprintf(f, "  %s\n\n", hex);
-    fclose(f);
+    make_temp(path);
+    write_text(path, "  %s\n\n", hex);
     assert_int_equal(secretbox_key_load("", path, key, err, sizeof(err)), 0);
     assert_memory_equal(key, want, sizeof(key));
     /* a file of something else: the message names the file, not its content */
-    f = fopen(path, "w");
-    fprintf(f, "%s00\n", hex);
-    fclose(f);
+    write_text(path, "%s00\n", hex);
     assert_int_equal(secretbox_key_load(NULL, path, key, err, sizeof(err)), -1);
     assert_non_null(strstr(err, path));
     assert_null(strstr(err, "0a0b0c"));
@@ -175,27 +190,22 @@ static void test_key_file(void **state)
     char err[256], path[] = "/tmp/relay48-test-oldkey-XXXXXX";
     (void)state;
     counting_key(want);
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fprintf(f, "%s\r\n", hex);
-    fclose(f);
+    make_temp(path);
+    write_text(path, "%s\r\n", hex);
     assert_int_equal(secretbox_key_file("--old-key-file", path, key, err, sizeof(err)), 0);
     assert_memory_equal(key, want, sizeof(key));
     /* the message names the option and the file, never the content */
-    f = fopen(path, "w");
-    fprintf(f, "%.62s\n", hex);
-    fclose(f);
+    write_text(path, "%.62s\n", hex);
     assert_int_equal(secretbox_key_file("--old-key-file", path, key, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "--old-key-file"));
     assert_non_null(strstr(err, path));
     assert_null(strstr(err, "0a0b0c"));
     assert_memory_equal(key, zero, sizeof(key));
     /* larger than a key file can be */
-    f = fopen(path, "w");
+    char big[40 * (sizeof(hex) - 1) + 1] = "";
     for (int i = 0; i < 40; i++)
-        fprintf(f, "%s", hex);
-    fclose(f);
+        strcat(big, hex);
+    write_text(path, "%s", big);
     assert_int_equal(secretbox_key_file("--old-key-file", path, key, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "larger than"));
     unlink(path);
