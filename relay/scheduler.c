@@ -16,8 +16,15 @@
 #include "timeutil.h"
 
 /* The columns of a case row the events are built from, shared by the claim
- * and the firings sweep (enum below, C_ID to C_LINKED): the case c and, from
- * LINKED_CTE over the cases k(id) of the statement, lk.refs. */
+ * and the firings sweep (enum below, C_ID to C_LINKED), from the case c.
+ *
+ * The linked cases: the other open cases naming the same beneficiary IBAN,
+ * by id, at most 100, looked up only for a case whose has_links is not
+ * false (sql/014_cases_has_links.sql: the intake sets it on both sides of
+ * a link). Most cases share their IBAN with no other; the lookup for every
+ * case of a batch, set-based over the batch's cases, read each case row a
+ * second time and the links: 4.2 ms of a claim of 1 500 (19.9 -> 15.7 ms,
+ * alternated on the bench's database). */
 #define CASE_COLUMNS                                                                               \
     " c.id, c.ref, c.kind, c.rail, c.state, c.window_state,"                                       \
     "  floor(date_part('epoch', c.start_at))::bigint,"                                             \
@@ -25,23 +32,11 @@
     "  floor(date_part('epoch', c.deadline_at))::bigint,"                                          \
     "  c.amount_minor, c.currency, c.debtor_iban, c.debtor_bic, c.creditor_iban,"                  \
     "  c.creditor_bic, c.card_bin, c.card_last4, c.receipt, c.scenario, c.departement,"            \
-    "  c.details::text, coalesce(lk.refs, '[]'),"
-
-/* The linked cases of each case of k(id), for the whole statement at once
- * (a subquery per case cost 1.5 us a case more, mule_links empty or not):
- * the other open cases naming the same beneficiary IBAN, by id, at most
- * 100. The case's own link is left out on mule_links (ml.case_id), not after
- * reading its case row again as c2: every transfer has one, and that second
- * read was 2.7 ms of a 1 500-milestone claim (28.9 -> 25.8 ms). */
-#define LINKED_CTE                                                                                 \
-    " lk AS ("                                                                                     \
-    "  SELECT x.id, json_agg(x.ref ORDER BY x.lid)::text AS refs FROM ("                           \
-    "    SELECT c.id, c2.id AS lid, c2.ref,"                                                       \
-    "      row_number() OVER (PARTITION BY c.id ORDER BY c2.id) AS n"                              \
-    "    FROM k JOIN cases c ON c.id = k.id"                                                       \
-    "    JOIN mule_links ml ON ml.iban = c.creditor_iban AND ml.case_id <> c.id"                   \
-    "    JOIN cases c2 ON c2.id = ml.case_id WHERE c2.state = 'open') x"                           \
-    "  WHERE x.n <= 100 GROUP BY x.id)"
+    "  c.details::text, coalesce(CASE WHEN c.has_links IS NOT FALSE THEN ("                        \
+    "    SELECT json_agg(x.ref ORDER BY x.id)::text FROM ("                                        \
+    "      SELECT c2.id, c2.ref FROM mule_links ml JOIN cases c2 ON c2.id = ml.case_id"            \
+    "      WHERE ml.iban = c.creditor_iban AND ml.case_id <> c.id AND c2.state = 'open'"           \
+    "      ORDER BY c2.id LIMIT 100) x) END, '[]'),"
 
 /*
  * Claim: due milestones (SKIP LOCKED, so that concurrent claimers share them
@@ -63,8 +58,9 @@
  * when the next one is not due yet, none after it has fired and the ones
  * before it collapse into it whoever holds them (a batch that claims one of
  * those later reads everything and finds this one locked or fired). Most
- * batches read no other milestone: with the linked cases' change above,
- * 38.6-39.9 -> 24.5-25.0 ms a claim of 1 500 (alternated, one database).
+ * batches read no other milestone: with the links read without their case
+ * row a second time, 38.6-39.9 -> 24.5-25.0 ms a claim of 1 500
+ * (alternated, one database), before has_links above.
  */
 static const char sql_claim[] =
     "WITH cand AS ("
@@ -106,13 +102,13 @@ static const char sql_claim[] =
     "  FROM dl LEFT JOIN ex USING (case_id)),"
     " xl AS ("
     "  SELECT c.id FROM cases c WHERE c.id IN (SELECT case_id FROM d WHERE expiring)"
-    "  FOR UPDATE OF c SKIP LOCKED),"
-    " k AS (SELECT case_id AS id FROM d)," LINKED_CTE " SELECT" CASE_COLUMNS
+    "  FOR UPDATE OF c SKIP LOCKED)"
+    " SELECT" CASE_COLUMNS
     "  d.list, (SELECT floor(date_part('epoch', now()))::bigint), (SELECT count(*) FROM cand),"
     "  NOT d.expiring OR c.id IN (SELECT id FROM xl),"
     "  (SELECT string_agg(a.party, ',') FROM case_addressees a WHERE a.case_id = c.id),"
     "  (SELECT floor(extract(epoch FROM now()) * 1000000)::bigint), d.others, d.fired"
-    " FROM d JOIN cases c ON c.id = d.case_id LEFT JOIN lk ON lk.id = c.id";
+    " FROM d JOIN cases c ON c.id = d.case_id";
 
 /* The milestones of one firing, to publish again (the sweep): the same
  * columns as the claim, the milestone as a one-item list, its fired time as
@@ -120,13 +116,13 @@ static const char sql_claim[] =
 static const char sql_refire[] =
     "WITH u AS ("
     "  SELECT u.case_id, u.name FROM firings f"
-    "  CROSS JOIN LATERAL unnest(f.case_ids, f.names) AS u(case_id, name) WHERE f.id = $1::bigint),"
-    " k AS (SELECT DISTINCT case_id AS id FROM u)," LINKED_CTE " SELECT" CASE_COLUMNS
+    "  CROSS JOIN LATERAL unnest(f.case_ids, f.names) AS u(case_id, name) WHERE f.id = $1::bigint)"
+    " SELECT" CASE_COLUMNS
     "  u.name || ':' || m.severity || ':0', floor(date_part('epoch', m.fired_at))::bigint, 0,"
     "  true, NULL::text, floor(extract(epoch FROM m.fired_at) * 1000000)::bigint, NULL::text,"
     "  NULL::text"
     " FROM u JOIN milestones m ON m.case_id = u.case_id AND m.name = u.name AND m.state = 'fired'"
-    " JOIN cases c ON c.id = u.case_id LEFT JOIN lk ON lk.id = c.id";
+    " JOIN cases c ON c.id = u.case_id";
 
 /* Firings nobody confirmed in time: a crashed relay's, or one whose events
  * failed. */

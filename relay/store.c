@@ -24,10 +24,10 @@ static const char sql_mule[] =
 /* Every case of a batch in one statement: the parameters are arrays with one
  * element a case ($k holds what a case's parameter k was: see
  * store_submit), unnested WITH ORDINALITY. It writes the idempotency keys,
- * cases (with the links found), mule links, milestones, addressees and ONE
- * intake_batches row naming the cases inserted (sql/009_intake_batches.sql:
- * their events are built in C and that row is deleted once Kafka confirmed
- * them all), and returns one row a case, in order: whether it inserted, the
+ * cases (with the links found, and has_links on both sides of a link), mule
+ * links, milestones, addressees and ONE intake_batches row naming the cases
+ * inserted (sql/009_intake_batches.sql: their events are built in C and
+ * that row is deleted once Kafka confirmed them all), and returns one row a case, in order: whether it inserted, the
  * linked cases, the batch row's id, and an earlier Idempotency-Key row if
  * one was visible. Statement snapshots do not see their own inserts, so a
  * batch never holds two cases with the same beneficiary IBAN or
@@ -49,15 +49,20 @@ static const char sql_cases[] =
      * fence (LATERAL ... OFFSET 0) keeps a generic plan made on empty
      * tables from scanning every open case for each report. */
     " linked AS ("
-    "  SELECT i.ord, coalesce((SELECT array_agg(l.ref ORDER BY l.id) FROM ("
-    "    SELECT ml.case_id AS id, c.ref FROM mule_links ml CROSS JOIN LATERAL ("
-    "      SELECT x.ref FROM cases x WHERE x.id = ml.case_id AND x.state = 'open'"
-    "        AND x.ref <> i.ref OFFSET 0) AS c"
-    "    WHERE ml.iban = i.creditor_iban ORDER BY ml.case_id LIMIT 100) AS l),"
-    "    '{}'::text[]) AS refs,"
+    "  SELECT i.ord, coalesce(l.refs, '{}'::text[]) AS refs, l.ids,"
     "    ARRAY(SELECT f FROM unnest(ARRAY['linked_iban', 'police_escalation']) AS f"
     "      WHERE NOT i.flags ? f) AS new_flags"
-    "  FROM i),"
+    "  FROM i CROSS JOIN LATERAL ("
+    "    SELECT array_agg(o.ref ORDER BY o.id) AS refs, array_agg(o.id) AS ids FROM ("
+    "      SELECT ml.case_id AS id, c.ref FROM mule_links ml CROSS JOIN LATERAL ("
+    "        SELECT x.ref FROM cases x WHERE x.id = ml.case_id AND x.state = 'open'"
+    "          AND x.ref <> i.ref OFFSET 0) AS c"
+    "      WHERE ml.iban = i.creditor_iban ORDER BY ml.case_id LIMIT 100) AS o) AS l),"
+    /* The cases found learn that they have links (sql/014_cases_has_links.sql):
+     * the scheduler looks links up only for those. */
+    " lf AS ("
+    "  UPDATE cases x SET has_links = true"
+    "  WHERE x.id = ANY (ARRAY(SELECT unnest(l.ids) FROM linked l)) AND x.has_links IS NOT TRUE),"
     " idem AS ("
     "  INSERT INTO idempotency_keys (party, key, request_hash, case_ref, response)"
     "  SELECT i.idem_party, i.idem_key, decode(i.idem_hash, 'hex'), i.ref,"
@@ -70,14 +75,14 @@ static const char sql_cases[] =
     "  INSERT INTO cases (ref, kind, channel, submitted_by, rail, window_state, start_at,"
     "    received_at, deadline_at, amount_minor, currency, debtor_iban, debtor_bic, creditor_iban,"
     "    creditor_bic, card_bin, card_last4, receipt, scenario, departement, flags, details,"
-    "    linked_refs, police_reason, debtor_bank_name, creditor_bank_name)"
+    "    linked_refs, police_reason, debtor_bank_name, creditor_bank_name, has_links)"
     "  SELECT i.ref, i.kind, i.channel, i.submitted_by, i.rail, i.window_state, i.start_at,"
     "    i.received_at, i.deadline_at, i.amount_minor, i.currency, i.debtor_iban, i.debtor_bic,"
     "    i.creditor_iban, i.creditor_bic, i.card_bin, i.card_last4, i.receipt, i.scenario,"
     "    i.departement, ARRAY(SELECT jsonb_array_elements_text(i.flags)) ||"
     "      CASE WHEN cardinality(l.refs) > 0 THEN l.new_flags ELSE '{}'::text[] END,"
     "    i.details, CASE WHEN cardinality(l.refs) > 0 THEN l.refs END, i.police_reason,"
-    "    i.debtor_bank_name, i.creditor_bank_name"
+    "    i.debtor_bank_name, i.creditor_bank_name, cardinality(l.refs) > 0"
     "  FROM i JOIN linked l USING (ord)"
     "  WHERE i.idem_key IS NULL OR i.ref IN (SELECT case_ref FROM idem)"
     "  ON CONFLICT (ref) DO NOTHING RETURNING id, ref),"

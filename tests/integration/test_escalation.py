@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from contract import check  # noqa: E402
-from reports import now_utc, rfc3339, transfer  # noqa: E402
+from reports import fr_iban, now_utc, rfc3339, transfer  # noqa: E402
 from stack import (Relay, fresh_database, kafka_mark, kafka_messages, psql, run_tests,  # noqa: E402
                    wait_until)
 
@@ -310,6 +310,45 @@ def test_reminder_critical_expiry_on_time():
     wait_until(lambda: sql("SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM firings)"
                            " + (SELECT count(*) FROM intake_batches)")
                == "0", 15, "the outbox and the firings published")
+
+
+def test_linked_cases_in_later_escalations():
+    """sql/014: the intake marks both sides of a link (has_links); a case's
+    later escalations list the open cases linked to it since, and the claim
+    looks links up only for the marked ones (and the unknown, NULL)."""
+    mule = fr_iban("30002")
+    refs = []
+    for creditor_iban in (mule, mule, None, None):
+        s, _, r = relay.post_json("/v1/reports", transfer(
+            amount="900.00", executed_at=rfc3339(now_utc()), debtor_bank="30002",
+            creditor_bank="30002", creditor_iban=creditor_iban, postal_code="69001"),
+            auth("partner"))
+        assert s == 201, r
+        refs.append(r["ref"])
+    first, second, alone, unknown = refs
+    listed = ",".join(f"'{r}'" for r in refs)
+    assert sql(f"SELECT string_agg(ref || '=' || has_links, ',' ORDER BY id) FROM cases "
+               f"WHERE ref IN ({listed})") == \
+        f"{first}=true,{second}=true,{alone}=false,{unknown}=false"
+    # links written by hand between the last two, both ways: the one left as
+    # a row written before sql/014 (NULL) looks its links up, the one the
+    # intake marked false does not
+    sql(f"UPDATE cases SET has_links = NULL WHERE ref = '{unknown}'")
+    sql(f"INSERT INTO mule_links (iban, case_id) SELECT a.creditor_iban, b.id FROM cases a, cases b "
+        f"WHERE (a.ref, b.ref) IN (('{alone}', '{unknown}'), ('{unknown}', '{alone}'))")
+    kafka_mark(BANK)
+    sql(f"UPDATE milestones m SET due_at = now() FROM cases c WHERE c.id = m.case_id "
+        f"AND c.ref IN ({listed}) AND m.name = 'reminder'")
+    for ref, linked in ((first, [second]), (second, [first]), (alone, []), (unknown, [alone])):
+        got = kafka_messages(BANK, lambda m, ref=ref: of(ref)(m) and
+                             m["value"]["milestone"] == "reminder", expect=2)
+        assert sorted(m["value"]["role"] for m in got) == ["creditor_bank", "debtor_bank"], got
+        for m in got:
+            assert m["value"]["linked_cases"] == linked, (ref, m)
+            check(m["value"], "event_escalation_bank.json")
+    # nothing else of theirs fires while the relay drains
+    sql(f"UPDATE milestones m SET due_at = due_at + interval '1 day' FROM cases c "
+        f"WHERE c.id = m.case_id AND c.ref IN ({listed}) AND m.state = 'pending'")
 
 
 def setup():

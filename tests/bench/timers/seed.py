@@ -5,7 +5,8 @@ Every case is a transfer from BNPAFRPP to SOGEFRPP, victim in Haute-Garonne
 (police key 31), with its alert already fired (as the intake leaves it), its
 addressees recorded and its beneficiary IBAN in mule_accounts and mule_links
 (as the intake records every one); each case has a beneficiary IBAN of its
-own (the tag is in it), so no case is linked to another: what most are.
+own (the tag is in it), so no case is linked to another: what most are
+(has_links false, as the intake writes it, sql/014_cases_has_links.sql).
 Each milestone's next_due_at is written as the intake writes it
 (sql/013_milestones_next_due.sql). Times are SQL expressions evaluated by the server,
 so the database's clock is the only clock.
@@ -21,7 +22,7 @@ def cases_sql(tag, first, count, reminder_at, critical_at, expiry_at):
     return f"""
 INSERT INTO cases (ref, kind, channel, rail, window_state, start_at, received_at, deadline_at,
                    amount_minor, currency, debtor_iban, debtor_bic, creditor_iban, creditor_bic,
-                   scenario, departement, details)
+                   scenario, departement, details, has_links)
 SELECT 'R48-{tag}-' || lpad((i / 10000)::text, 4, '0') || '-' || lpad((i % 10000)::text, 4, '0'),
        'transfer', 'api', 'sct', 'open', {expiry_at} - interval '48 hours', now(), {expiry_at},
        1250000, 'EUR', 'FR7630004000010000' || lpad(i::text, 9, '0'), 'BNPAFRPP',
@@ -30,7 +31,8 @@ SELECT 'R48-{tag}-' || lpad((i / 10000)::text, 4, '0') || '-' || lpad((i % 10000
                           'email', 'v' || i || '@example.org', 'phone', '+33 5 61 00 00 00',
                           'postal_code', '31000'),
                           'creditor', jsonb_build_object('name', 'SECURIS CONSEIL SAS'),
-                          'narrative', 'Un faux conseiller bancaire a fait valider un virement.')
+                          'narrative', 'Un faux conseiller bancaire a fait valider un virement.'),
+       false
 FROM generate_series({first}, {last}) AS i;
 INSERT INTO milestones (case_id, name, due_at, severity, state, fired_at, next_due_at)
 SELECT c.id, m.name, m.due_at, m.severity, m.state, m.fired_at, m.next_due_at
