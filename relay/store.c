@@ -22,16 +22,16 @@ static const char sql_mule[] =
     "ON CONFLICT (iban) DO UPDATE SET last_seen_at = now()";
 
 /* Every case of a batch in one statement: the parameters are arrays with one
- * element a case ($k holds what a case's parameter k was: see
- * store_submit), unnested WITH ORDINALITY. It writes the idempotency keys,
- * cases (with the links found, and has_links on both sides of a link), mule
- * links, milestones, addressees and ONE intake_batches row naming the cases
- * inserted (sql/009_intake_batches.sql: their events are built in C and
- * that row is deleted once Kafka confirmed them all), and returns one row a case, in order: whether it inserted, the
- * linked cases, the batch row's id, and an earlier Idempotency-Key row if
- * one was visible. Statement snapshots do not see their own inserts, so a
- * batch never holds two cases with the same beneficiary IBAN or
- * Idempotency-Key (kick() ends a batch before the second), and what one case
+ * element a case ($k holds what a case's parameter k was: see store_submit),
+ * unnested WITH ORDINALITY. It writes the idempotency keys, cases (with the
+ * links found, and has_links on both sides of a link), mule links, milestones,
+ * addressees and ONE intake_batches row naming the cases inserted
+ * (sql/009_intake_batches.sql: their events are built in C and that row is
+ * deleted once Kafka confirmed them all), and returns one row a case, in order:
+ * whether it inserted, the linked cases, the batch row's id, and an earlier
+ * Idempotency-Key row if one was visible. Statement snapshots do not see their
+ * own inserts, so a batch never holds two cases with the same beneficiary IBAN
+ * or Idempotency-Key (kick() ends a batch before the second), and what one case
  * sees of the others is what it would see in a transaction of its own. */
 static const char sql_cases[] =
     "WITH i AS ("
