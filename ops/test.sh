@@ -53,6 +53,18 @@ ops/pg.sh status >/dev/null 2>&1 || { ops/pg.sh start; started+=(pg); }
 ops/kafka.sh status >/dev/null 2>&1 || started+=(kafka)
 ops/kafka.sh start
 
+# Each test leaves its database (t_<test>_<pid>) to be looked into after the
+# run; the next run drops them, so that they do not pile up on the cluster.
+pg_url=$(ops/pg.sh url)
+old_dbs=$(psql -X -q -tA "$pg_url" \
+  -c "SELECT datname FROM pg_database WHERE datname ~ '^t_[a-z_]+_[0-9]+$'")
+if [[ -n "$old_dbs" ]]; then
+  step "drop the $(wc -w <<<"$old_dbs") test databases an earlier run left"
+  for db in $old_dbs; do
+    psql -X -q "$pg_url" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
+  done
+fi
+
 if [[ $# -gt 0 ]]; then
   step "ctest: $*"
   ctest --test-dir build --output-on-failure -j"$jobs" "$@" || failures+=("ctest")
