@@ -58,11 +58,11 @@ static const char sql_cases[] =
     "        SELECT x.ref FROM cases x WHERE x.id = ml.case_id AND x.state = 'open'"
     "          AND x.ref <> i.ref OFFSET 0) AS c"
     "      WHERE ml.iban = i.creditor_iban ORDER BY ml.case_id LIMIT 100) AS o) AS l),"
-    /* The cases found learn that they have links (sql/014_cases_has_links.sql):
-     * the scheduler looks links up only for those. */
-    " lf AS ("
-    "  UPDATE cases x SET has_links = true"
-    "  WHERE x.id = ANY (ARRAY(SELECT unnest(l.ids) FROM linked l)) AND x.has_links IS NOT TRUE),"
+    /* The cases found learn that they have links (sql/014_cases_has_links.sql:
+     * the scheduler looks links up only for those), through a function that
+     * plans its UPDATE when it runs; the final SELECT reads lf, or it would
+     * not run. */
+    " lf AS (SELECT relay48_mark_linked(l.ids) AS n FROM linked l WHERE l.ids IS NOT NULL),"
     " idem AS ("
     "  INSERT INTO idempotency_keys (party, key, request_hash, case_ref, response)"
     "  SELECT i.idem_party, i.idem_key, decode(i.idem_hash, 'hex'), i.ref,"
@@ -124,6 +124,7 @@ static const char sql_cases[] =
     "  encode(k.request_hash, 'hex'), k.response::text"
     " FROM i JOIN linked l USING (ord) LEFT JOIN ins USING (ref)"
     "  LEFT JOIN idempotency_keys k ON k.party = i.idem_party AND k.key = i.idem_key"
+    " WHERE (SELECT count(*) FROM lf) >= 0"
     " ORDER BY i.ord";
 
 static const char sql_idem[] = "SELECT case_ref, encode(request_hash, 'hex'), response::text "
