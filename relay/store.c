@@ -47,7 +47,9 @@ static const char sql_cases[] =
     "    idem_party, idem_key, idem_hash, response, debtor_bank_name, creditor_bank_name, ord)),"
     /* Driven from the beneficiary's links, never from the open cases: the
      * fence (LATERAL ... OFFSET 0) keeps a generic plan made on empty
-     * tables from scanning every open case for each report. */
+     * tables from scanning every open case for each report, and reads a
+     * case by its id alone (with its state inside, such a plan took the
+     * open cases' index, state first, and went through all of them). */
     " linked AS ("
     "  SELECT i.ord, coalesce(l.refs, '{}'::text[]) AS refs, l.ids,"
     "    ARRAY(SELECT f FROM unnest(ARRAY['linked_iban', 'police_escalation']) AS f"
@@ -55,9 +57,9 @@ static const char sql_cases[] =
     "  FROM i CROSS JOIN LATERAL ("
     "    SELECT array_agg(o.ref ORDER BY o.id) AS refs, array_agg(o.id) AS ids FROM ("
     "      SELECT ml.case_id AS id, c.ref FROM mule_links ml CROSS JOIN LATERAL ("
-    "        SELECT x.ref FROM cases x WHERE x.id = ml.case_id AND x.state = 'open'"
-    "          AND x.ref <> i.ref OFFSET 0) AS c"
-    "      WHERE ml.iban = i.creditor_iban ORDER BY ml.case_id LIMIT 100) AS o) AS l),"
+    "        SELECT x.ref, x.state FROM cases x WHERE x.id = ml.case_id OFFSET 0) AS c"
+    "      WHERE ml.iban = i.creditor_iban AND c.state = 'open' AND c.ref <> i.ref"
+    "      ORDER BY ml.case_id LIMIT 100) AS o) AS l),"
     /* The cases found learn that they have links (sql/014_cases_has_links.sql:
      * the scheduler looks links up only for those), through a function that
      * plans its UPDATE when it runs; the final SELECT reads lf, or it would
