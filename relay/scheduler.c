@@ -118,7 +118,7 @@ static const char sql_claim[] =
 
 /* The milestones of one firing, to publish again (the sweep): the same
  * columns as the claim, the milestone as a one-item list, its fired time as
- * the claim's now. */
+ * the claim's now. Rows read by key behind fences, as in the claim. */
 static const char sql_refire[] =
     "WITH u AS ("
     "  SELECT u.case_id, u.name FROM firings f"
@@ -127,8 +127,10 @@ static const char sql_refire[] =
     "  u.name || ':' || m.severity || ':0', floor(date_part('epoch', m.fired_at))::bigint, 0,"
     "  true, NULL::text, floor(extract(epoch FROM m.fired_at) * 1000000)::bigint, NULL::text,"
     "  NULL::text"
-    " FROM u JOIN milestones m ON m.case_id = u.case_id AND m.name = u.name AND m.state = 'fired'"
-    " JOIN cases c ON c.id = u.case_id";
+    " FROM u CROSS JOIN LATERAL (SELECT * FROM milestones m"
+    "  WHERE m.case_id = u.case_id AND m.name = u.name OFFSET 0) m"
+    " CROSS JOIN LATERAL (SELECT * FROM cases c WHERE c.id = u.case_id OFFSET 0) c"
+    " WHERE m.state = 'fired'";
 
 /* Firings nobody confirmed in time: a crashed relay's, or one whose events
  * failed. */
