@@ -258,6 +258,14 @@ def test_concurrent_reports_batched_together():
     refs = ",".join(f"'{r['ref']}'" for kind in results for _, r in results[kind])
     assert sql(f"SELECT count(DISTINCT ref) FROM cases WHERE ref IN ({refs})") == "35"
     assert sql(f"SELECT count(*) FROM mule_links WHERE iban = '{mule}'") == "10"
+    # every case of the shared IBAN marked (sql/014: the first by the second),
+    # none of the others: the scheduler looks links up only for the marked
+    mule_refs = ",".join(f"'{r['ref']}'" for r in mule_cases)
+    assert sql(f"SELECT count(*) FILTER (WHERE has_links), count(*) FROM cases "
+               f"WHERE ref IN ({mule_refs})") == "10|10"
+    other_refs = ",".join(f"'{r['ref']}'" for _, r in results["other"])
+    assert sql(f"SELECT count(*) FILTER (WHERE NOT has_links) FROM cases "
+               f"WHERE ref IN ({other_refs})") == "24"
 
 
 def test_batch_delay_gathers_and_sends():
