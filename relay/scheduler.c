@@ -23,8 +23,8 @@
  * false (sql/014_cases_has_links.sql: the intake sets it on both sides of
  * a link). Most cases share their IBAN with no other; the lookup for every
  * case of a batch, set-based over the batch's cases, read each case row a
- * second time and the links: 4.2 ms of a claim of 1 500 (19.9 -> 15.7 ms,
- * alternated on the bench's database). Driven from the links, each case
+ * second time and the links: 15.6 -> 12.4 ms a claim of 1 500 (30 runs
+ * each, alternated on the bench's database). Driven from the links, each case
  * read by its id alone behind a fence (LATERAL ... OFFSET 0): planned
  * generically on an empty database, the join otherwise went through the
  * open cases' index (state first), every open case for each link. */
