@@ -38,9 +38,44 @@ python3 "$HERE/gen_bodies.py" 20000 "$BODIES"
 
 echo "== pgbench baseline: intake_cte.sql, 8 clients, ${DUR}s, synchronous_commit on"
 psql -X -q "$BASE/bench_pgbench" -f "$PEERS/pgbench/schema.sql" >/dev/null
-P=$("$PGBENCH" -n -M prepared -c 8 -j 2 -T "$DUR" -D payload="$(cat "$PEERS/pgbench/payload.json")" \
-     -f "$PEERS/pgbench/intake_cte.sql" "$BASE/bench_pgbench" 2>/dev/null | awk '/^tps/ {print int($3)}')
+# CPU of each server a report or a transaction costs (tests/bench/cpu.py), and
+# of the load generator (pgbench, wrk; its rusage): a figure the load of a
+# shared machine moves far less than the rates.
+RUN_DIR=$(source ops/lib.sh && echo "$RUN_DIR")
+[ -r "$RUN_DIR/pg/data/postmaster.pid" ] &&
+  export RELAY48_BENCH_PG_PID=$(head -n 1 "$RUN_DIR/pg/data/postmaster.pid")
+[ -r "$RUN_DIR/kafka/kafka.pid" ] && export RELAY48_BENCH_KAFKA_PID=$(cat "$RUN_DIR/kafka/kafka.pid")
+RPID=0 # no relay yet: cpu.py counts a process that does not exist as 0
+cpu() { python3 "$ROOT/tests/bench/cpu.py" "$RPID"; }
+# per_op CPU0 CPU1 N LOADGEN_SECONDS: CPU microseconds an operation, by process
+per_op() {
+  python3 -c "
+import json, os, sys
+a, b, n = json.loads(sys.argv[1]), json.loads(sys.argv[2]), max(1, int(sys.argv[3]))
+tick = os.sysconf('SC_CLK_TCK')
+us = {k: (b[k] - a[k]) / tick * 1e6 / n for k in a if k in b and isinstance(a[k], int) and b[k] > a[k]}
+us['load_generator'] = float(sys.argv[4]) * 1e6 / n
+print(' '.join(f'{k}={round(v)}' for k, v in us.items()), f'all={round(sum(us.values()))}')" "$@"
+}
+# rusage of a command (user + system seconds) into the file $1, its output on stdout
+timed() {
+  local f=$1
+  shift
+  python3 -c "
+import resource, subprocess, sys
+p = subprocess.run(sys.argv[2:], stdout=sys.stdout, stderr=subprocess.DEVNULL)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], 'w').write(str(r.ru_utime + r.ru_stime))
+sys.exit(p.returncode)" "$f" "$@"
+}
+cpu0=$(cpu)
+pgb=$(timed "$TMP/pgbench.cpu" "$PGBENCH" -n -M prepared -c 8 -j 2 -T "$DUR" -D payload="$(cat "$PEERS/pgbench/payload.json")" \
+     -f "$PEERS/pgbench/intake_cte.sql" "$BASE/bench_pgbench")
+cpu1=$(cpu)
+P=$(echo "$pgb" | awk '/^tps/ {print int($3)}')
+txns=$(echo "$pgb" | awk '/number of transactions actually processed/ {print $NF}')
 echo "pgbench tps (P): $P"
+echo "  cpu_us_per_transaction $(per_op "$cpu0" "$cpu1" "$txns" "$(cat "$TMP/pgbench.cpu")")"
 
 build-release/relay48 serve 2>"$TMP/relay.log" &
 RPID=$!
@@ -52,18 +87,11 @@ kill -0 $RPID 2>/dev/null && curl -fs "http://127.0.0.1:$RELAY48_HTTP_PORT/ready
 BENCH_OFFSET=900000000 wrk -t1 -c2 -d2s -s "$HERE/post.lua" "http://127.0.0.1:$RELAY48_HTTP_PORT" -- "$BODIES" >/dev/null
 
 count() { psql -X -qtA "$RELAY48_DATABASE_URL" -c "SELECT count(*) FROM cases"; }
-# CPU of each server a report costs (tests/bench/cpu.py): a figure the load
-# of a shared machine moves far less than the rates.
-RUN_DIR=$(source ops/lib.sh && echo "$RUN_DIR")
-[ -r "$RUN_DIR/pg/data/postmaster.pid" ] &&
-  export RELAY48_BENCH_PG_PID=$(head -n 1 "$RUN_DIR/pg/data/postmaster.pid")
-[ -r "$RUN_DIR/kafka/kafka.pid" ] && export RELAY48_BENCH_KAFKA_PID=$(cat "$RUN_DIR/kafka/kafka.pid")
-cpu() { python3 "$ROOT/tests/bench/cpu.py" "$RPID"; }
 for c in 8 64; do
   before=$(count)
   cpu0=$(cpu)
-  out=$(BENCH_OFFSET=$((c * 10000000)) wrk -t2 -c"$c" -d"${DUR}s" --latency -s "$HERE/post.lua" \
-          "http://127.0.0.1:$RELAY48_HTTP_PORT" -- "$BODIES")
+  out=$(BENCH_OFFSET=$((c * 10000000)) timed "$TMP/wrk.cpu" wrk -t2 -c"$c" -d"${DUR}s" --latency \
+          -s "$HERE/post.lua" "http://127.0.0.1:$RELAY48_HTTP_PORT" -- "$BODIES")
   after=$(count)
   cpu1=$(cpu)
   secs=$(echo "$out" | awk '/requests in/ {gsub("s,","",$4); print $4}')
@@ -73,12 +101,11 @@ for c in 8 64; do
   rate=$(python3 -c "print(int(($after - $before) / float('$secs')))")
   ratio=$(python3 -c "print(round($rate / $P, 2))")
   echo "relay48 connections=$c accepted_per_s=$rate p50=$p50 p99=$p99 non2xx=${non2xx:-0} ratio_vs_pgbench=$ratio"
-  python3 -c "
-import json, os
-a, b, n = json.loads('$cpu0'), json.loads('$cpu1'), max(1, $after - $before)
-tick = os.sysconf('SC_CLK_TCK')
-print('  cpu_us_per_report', ' '.join(f'{k}={round((b[k] - a[k]) / tick * 1e6 / n)}' for k in a if k in b))"
+  echo "  cpu_us_per_report $(per_op "$cpu0" "$cpu1" $((after - before)) "$(cat "$TMP/wrk.cpu")")"
 done
+# What 2 x P leaves a report on this machine, everything included (relay48,
+# PostgreSQL, Kafka, the load generator): compare with the "all" above.
+echo "cpu budget a report at 2 x P on $(nproc) cores: $(python3 -c "print(round($(nproc) * 1e6 / (2 * $P)))") us"
 # Latency at 70 % of the capacity measured at 64 connections: 64
 # connections offering 0.7 x that rate, paced by send slots (post.lua,
 # BENCH_RATE), so the rate offered does not fall when the latency rises.
