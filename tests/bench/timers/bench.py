@@ -216,10 +216,9 @@ def phase_instant(args, port):
              f"WHERE c.id = m.case_id AND {ref_range(TAG_INSTANT, args.due)} AND m.name = 'reminder'")
         psql("VACUUM ANALYZE milestones")
         lsn0 = psql("SELECT pg_current_wal_lsn()")
-        # CPU from just before the due instant: over the seconds of waiting,
-        # an idle Kafka broker alone spends about 0.25 s (its JVM's
-        # background work, measured on 12 s), a fifth of the burst's Kafka
-        # figure when counted from here.
+        # CPU from just before the due instant: over the 12 s of waiting an
+        # idle Kafka broker alone spends about 0.25 s (its JVM's background
+        # work, measured), more than the burst itself costs it (0.08-0.22 s).
         time.sleep(max(0.0, t_due - 0.05 - time.time()))
         cpu0 = cpu_snapshot(relay.pid)
         perf = None
