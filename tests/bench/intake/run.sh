@@ -50,10 +50,12 @@ cpu() { python3 "$ROOT/tests/bench/cpu.py" "$RPID"; }
 # per_op CPU0 CPU1 N LOADGEN_SECONDS: CPU microseconds an operation, by process
 per_op() {
   python3 -c "
-import json, os, sys
-a, b, n = json.loads(sys.argv[1]), json.loads(sys.argv[2]), max(1, int(sys.argv[3]))
-tick = os.sysconf('SC_CLK_TCK')
-us = {k: (b[k] - a[k]) / tick * 1e6 / n for k in a if k in b and isinstance(a[k], int) and b[k] > a[k]}
+import json, sys
+sys.path.insert(0, '$ROOT/tests/bench')
+from cpu import cpu_spent
+n = max(1, int(sys.argv[3]))
+s = cpu_spent(json.loads(sys.argv[1]), json.loads(sys.argv[2]))
+us = {k: v * 1e6 / n for k, v in s.items() if v > 0}
 us['load_generator'] = float(sys.argv[4]) * 1e6 / n
 print(' '.join(f'{k}={round(v)}' for k, v in us.items()), f'all={round(sum(us.values()))}')" "$@"
 }
