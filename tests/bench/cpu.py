@@ -37,9 +37,9 @@ def cpu_snapshot(relay_pid):
     snap = {"relay48": proc_ticks(relay_pid)}
     pg = os.environ.get("RELAY48_BENCH_PG_PID")
     if pg:
-        reaped = proc_ticks(pg, children=True)
-        total = reaped
-        by = {"exited": reaped - proc_ticks(pg)}
+        own = proc_ticks(pg)
+        total = proc_ticks(pg, children=True)
+        by = {"postmaster": own, "exited": total - own}
         for d in os.listdir("/proc"):
             if d.isdigit():
                 try:
@@ -62,15 +62,15 @@ def cpu_snapshot(relay_pid):
 
 def cpu_spent(before, after):
     """Seconds spent between two snapshots; with RELAY48_BENCH_PG_DETAIL, per
-    PostgreSQL process too (summed by kind; "exited": processes reaped in
-    between, such as autovacuum workers)."""
+    PostgreSQL process too (summed by kind, which adds up to "postgresql";
+    "exited": processes reaped in between, such as autovacuum workers)."""
     out = {k: round((after[k] - before[k]) / TICK, 2)
            for k in before if k in after and isinstance(before[k], int)}
     if "postgresql_by_process" in after:
         b0 = before.get("postgresql_by_process", {})
         kinds = {}
         for key, t in after["postgresql_by_process"].items():
-            kind = key.split(" ", 1)[1] if key != "exited" else key
+            kind = key.split(" ", 1)[1] if " " in key else key
             kinds[kind] = kinds.get(kind, 0) + t - b0.get(key, 0)
         out["postgresql_by_kind"] = {k: round(v / TICK, 2) for k, v in sorted(kinds.items()) if v}
     return out

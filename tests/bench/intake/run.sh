@@ -55,24 +55,25 @@ sys.path.insert(0, '$ROOT/tests/bench')
 from cpu import cpu_spent
 n = max(1, int(sys.argv[3]))
 s = cpu_spent(json.loads(sys.argv[1]), json.loads(sys.argv[2]))
-us = {k: v * 1e6 / n for k, v in s.items() if v > 0}
+us = {k: v * 1e6 / n for k, v in s.items() if isinstance(v, float) and v > 0}
 us['load_generator'] = float(sys.argv[4]) * 1e6 / n
 print(' '.join(f'{k}={round(v)}' for k, v in us.items()), f'all={round(sum(us.values()))}')" "$@"
 }
-# rusage of a command (user + system seconds) into the file $1, its output on stdout
+# rusage of a command (user + system seconds) into the file $1, its output on
+# stdout, its errors on stderr
 timed() {
   local f=$1
   shift
   python3 -c "
 import resource, subprocess, sys
-p = subprocess.run(sys.argv[2:], stdout=sys.stdout, stderr=subprocess.DEVNULL)
+p = subprocess.run(sys.argv[2:])
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
 open(sys.argv[1], 'w').write(str(r.ru_utime + r.ru_stime))
 sys.exit(p.returncode)" "$f" "$@"
 }
 cpu0=$(cpu)
 pgb=$(timed "$TMP/pgbench.cpu" "$PGBENCH" -n -M prepared -c 8 -j 2 -T "$DUR" -D payload="$(cat "$PEERS/pgbench/payload.json")" \
-     -f "$PEERS/pgbench/intake_cte.sql" "$BASE/bench_pgbench")
+     -f "$PEERS/pgbench/intake_cte.sql" "$BASE/bench_pgbench" 2>/dev/null)
 cpu1=$(cpu)
 P=$(echo "$pgb" | awk '/^tps/ {print int($3)}')
 txns=$(echo "$pgb" | awk '/number of transactions actually processed/ {print $NF}')
