@@ -325,15 +325,17 @@ int acks_party_sees(const char *key_role, const char *departement, const char *a
 /* ---- the daemon ----------------------------------------------------------------------- */
 
 /* Lock the case, and read what decides the answer: the party's role in it,
- * every addressee with its latest answer, an identical earlier ack. */
+ * every addressee with its latest answer, an identical earlier ack. Who the
+ * case was addressed to is relay48_addressees (sql/015): the police unit of
+ * a fired reminder or critical has no row of its own until it answers. */
 static const char sql_lookup[] =
     "WITH c AS (SELECT id, state, departement FROM cases WHERE ref = $1 FOR UPDATE)"
     " SELECT c.id, c.state, c.departement, floor(extract(epoch FROM now()))::bigint,"
-    "  (SELECT role FROM case_addressees WHERE case_id = c.id AND party = $2),"
+    "  (SELECT role FROM relay48_addressees(c.id) WHERE party = $2),"
     "  (SELECT coalesce(json_agg(json_build_array(a.party, a.role, (SELECT k.status"
     "     FROM acknowledgements k"
     "     WHERE k.case_id = c.id AND k.party = a.party ORDER BY k.id DESC LIMIT 1))), '[]')"
-    "   FROM case_addressees a WHERE a.case_id = c.id)::text,"
+    "   FROM relay48_addressees(c.id) a)::text,"
     "  (SELECT json_build_array(k.status, k.amount_minor, k.currency, k.note, k.party_ref,"
     "     floor(extract(epoch FROM k.created_at))::bigint)"
     "   FROM acknowledgements k WHERE k.case_id = c.id AND k.party = $2"
@@ -346,10 +348,15 @@ static const char sql_insert[] =
     "  INSERT INTO acknowledgements (case_id, party, status, amount_minor, currency, note,"
     "    party_ref, request_hash)"
     "  VALUES ($1::bigint, $2, $3, $4::bigint, $5, $6, $7, decode($8, 'hex')) RETURNING id),"
+    /* The party's first answer: its row gets first_ack_at, a police unit
+     * known from a fired milestone only gets its row now (sql/015). */
     " first AS ("
-    "  UPDATE case_addressees SET first_ack_at = now()"
-    "  WHERE case_id = $1::bigint AND party = $2 AND first_ack_at IS NULL"
-    "  RETURNING floor(extract(epoch FROM now() - first_escalated_at) * 1000000)::bigint AS us),"
+    "  INSERT INTO case_addressees AS a (case_id, party, role, first_escalated_at, first_ack_at)"
+    "  SELECT $1::bigint, x.party, x.role, x.first_escalated_at, now()"
+    "  FROM relay48_addressees($1::bigint) x WHERE x.party = $2 AND x.first_ack_at IS NULL"
+    "  ON CONFLICT (case_id, party) DO UPDATE SET first_ack_at = now()"
+    "  WHERE a.first_ack_at IS NULL"
+    "  RETURNING floor(extract(epoch FROM now() - a.first_escalated_at) * 1000000)::bigint AS us),"
     " res AS ("
     "  UPDATE cases SET state = 'resolved'"
     "  WHERE id = $1::bigint AND $9::text IS NOT NULL AND state IN ('open', 'expired')"

@@ -34,7 +34,7 @@ static const char sql_one[] =
     "  c.card_bin, c.card_last4, c.receipt, c.scenario, c.departement, "
     "array_to_json(c.flags)::text,"
     "  c.details::text,"
-    "  (SELECT role FROM case_addressees WHERE case_id = c.id AND party = $2),"
+    "  (SELECT role FROM relay48_addressees(c.id) WHERE party = $2),"
     "  (SELECT json_agg(json_build_array(m.name, floor(extract(epoch FROM m.due_at))::bigint,"
     "     m.severity, m.state, floor(extract(epoch FROM m.fired_at))::bigint)"
     "     ORDER BY array_position(ARRAY['alert', 'reminder', 'critical', 'expiry'], m.name))"
@@ -43,11 +43,11 @@ static const char sql_one[] =
     "     floor(extract(epoch FROM a.first_escalated_at))::bigint,"
     "     floor(extract(epoch FROM a.first_ack_at))::bigint) ORDER BY a.first_escalated_at, "
     "a.party)"
-    "   FROM case_addressees a WHERE a.case_id = c.id)::text,"
+    "   FROM relay48_addressees(c.id) a)::text,"
     "  (SELECT json_agg(json_build_array(k.party, a.role, k.status, k.amount_minor, k.currency,"
     "     k.note, k.party_ref, floor(extract(epoch FROM k.created_at))::bigint) ORDER BY k.id)"
     "   FROM (SELECT * FROM acknowledgements WHERE case_id = c.id ORDER BY id DESC LIMIT 200) k"
-    "   LEFT JOIN case_addressees a ON a.case_id = k.case_id AND a.party = k.party)::text"
+    "   LEFT JOIN relay48_addressees(c.id) a ON a.party = k.party)::text"
     " FROM cases c WHERE c.ref = $1";
 
 /* The columns of a list item; $1 party, $2 state, $3 and $4 the cursor, $5
@@ -57,7 +57,7 @@ static const char sql_one[] =
     " floor(extract(epoch FROM c.received_at))::bigint,"                                           \
     " floor(extract(epoch FROM c.deadline_at))::bigint, c.amount_minor, c.currency,"               \
     " c.departement, array_to_json(c.flags)::text,"                                                \
-    " (SELECT role FROM case_addressees WHERE case_id = c.id AND party = $1),"                     \
+    " (SELECT role FROM relay48_addressees(c.id) WHERE party = $1),"                               \
     " (SELECT m.name || ':' || m.severity || ':' || floor(extract(epoch FROM m.due_at))::bigint"   \
     "  FROM milestones m WHERE m.case_id = c.id AND m.state = 'pending' ORDER BY m.due_at LIMIT "  \
     "1)"

@@ -112,7 +112,6 @@ static const char sql_claim[] =
     " SELECT" CASE_COLUMNS
     "  d.list, (SELECT floor(date_part('epoch', now()))::bigint), (SELECT count(*) FROM cand),"
     "  NOT d.expiring OR c.id IN (SELECT id FROM xl),"
-    "  (SELECT string_agg(a.party, ',') FROM case_addressees a WHERE a.case_id = c.id),"
     "  (SELECT floor(extract(epoch FROM now()) * 1000000)::bigint), d.others, d.fired"
     " FROM d CROSS JOIN LATERAL (SELECT * FROM cases c WHERE c.id = d.case_id OFFSET 0) c";
 
@@ -166,7 +165,6 @@ enum {
     C_NOW,
     C_CANDIDATES,
     C_LOCKED, /* false: its expiry is due and the case is locked by another transaction */
-    C_KNOWN,  /* the parties it was already addressed to, comma-separated */
     C_NOW_US, /* the transaction's now (the fired_at written), microseconds */
     C_OTHERS, /* "name:severity,...": due, pending, locked by another transaction */
     C_FIRED,  /* "severity,...": of its milestones already fired */
@@ -174,10 +172,10 @@ enum {
 };
 
 /* Fire: one statement for the whole batch, from arrays (unnest): the
- * milestones marked, the cases expired, the new addressees, and the firing
+ * milestones marked, the cases expired, and the firing
  * naming the milestones whose events are to be confirmed. Fails when a
  * milestone was not pending any more, which the locks above exclude. */
-#define FIRE_PARAMS 11
+#define FIRE_PARAMS 8
 static const char sql_fire[] =
     "WITH upd AS ("
     "  UPDATE milestones m SET state = u.s, fired_at = CASE WHEN u.s = 'fired' THEN now() END"
@@ -186,17 +184,13 @@ static const char sql_fire[] =
     " exp AS ("
     "  UPDATE cases SET state = 'expired' WHERE id = ANY ($4::bigint[]) AND state = 'open'"
     "  RETURNING 1),"
-    " ad AS ("
-    "  INSERT INTO case_addressees (case_id, party, role, first_escalated_at)"
-    "  SELECT a.c, a.p, a.r, now() FROM unnest($5::bigint[], $6::text[], $7::text[]) AS a(c, p, r)"
-    "  ON CONFLICT (case_id, party) DO NOTHING RETURNING 1),"
     " fi AS ("
     "  INSERT INTO firings (instance, fired_at, case_ids, names)"
-    "  SELECT $8, now(), $9::bigint[], $10::text[] WHERE cardinality($9::bigint[]) > 0"
+    "  SELECT $5, now(), $6::bigint[], $7::text[] WHERE cardinality($6::bigint[]) > 0"
     "  RETURNING id)"
-    " SELECT relay48_assert((SELECT count(*) FROM upd) = $11::int,"
+    " SELECT relay48_assert((SELECT count(*) FROM upd) = $8::int,"
     "    'a claimed milestone was not pending'),"
-    "  (SELECT count(*) FROM exp), (SELECT count(*) FROM ad), (SELECT id FROM fi)";
+    "  (SELECT count(*) FROM exp), (SELECT id FROM fi)";
 
 /* Milliseconds until the earliest pending milestone (<= 0: one is due but
  * was not claimable), NULL when none is pending. */
@@ -724,8 +718,8 @@ static void on_fire(PGresult *res, void *arg)
     struct batch *b = arg;
     if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
         b->fire_ok = 1;
-        if (!PQgetisnull(res, 0, 3))
-            b->firing_id = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+        if (!PQgetisnull(res, 0, 2))
+            b->firing_id = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
     } else if (res && PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
         log_error("scheduler.fire_failed", "%s", PQresultErrorMessage(res));
     }
@@ -756,30 +750,15 @@ static void on_next(PGresult *res, void *arg)
     settle(b);
 }
 
-/* 1 when party is one of the comma-separated list. */
-static int listed(const char *list, const char *party)
-{
-    size_t n = strlen(party);
-    for (const char *p = list; p && *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == n && strncmp(p, party, n) == 0)
-            return 1;
-        p = end ? end + 1 : NULL;
-    }
-    return 0;
-}
-
 /* The parameter arrays of the fire statement. */
 struct fire_params {
-    struct buf ms_case, ms_name, ms_state, expire, ad_case, ad_party, ad_role, fi_case, fi_name;
+    struct buf ms_case, ms_name, ms_state, expire, fi_case, fi_name;
     int nms;
 };
 
 #define FIRE_PARAMS_BUFS(f)                                                                        \
     {                                                                                              \
-        &(f)->ms_case, &(f)->ms_name, &(f)->ms_state, &(f)->expire, &(f)->ad_case, &(f)->ad_party, \
-            &(f)->ad_role, &(f)->fi_case, &(f)->fi_name                                            \
+        &(f)->ms_case, &(f)->ms_name, &(f)->ms_state, &(f)->expire, &(f)->fi_case, &(f)->fi_name   \
     }
 
 static void fire_params_free(struct fire_params *f)
@@ -899,22 +878,12 @@ static int plan_case(struct batch *b, PGresult *res, int row, struct fire_params
     enum milestone m = due[fire].name;
     if (m == MILESTONE_ALERT)
         return 0; /* the intake's commit published the alert */
-    if (m == MILESTONE_EXPIRY) {
+    /* Nobody new is recorded as addressed: the banks were at intake (the
+     * alert of an open window reaches every bank a reminder does, from the
+     * same BICs), and the police unit a reminder or a critical reaches is
+     * known from the milestone fired (relay48_addressees, sql/015). */
+    if (m == MILESTONE_EXPIRY)
         arr_int(&f->expire, case_id);
-    } else {
-        /* The parties its escalations go to (escalate.h), recorded with the firing. */
-        struct escalate_case c;
-        struct escalate_addressee a[3];
-        case_from_row(res, row, &c);
-        int na = escalate_addressees(&c, 1, a);
-        for (int i = 0; i < na; i++) {
-            if (a[i].party[0] && !listed(value(res, row, C_KNOWN), a[i].party)) {
-                arr_int(&f->ad_case, case_id);
-                arr_cstr(&f->ad_party, a[i].party);
-                arr_cstr(&f->ad_role, escalate_role_name(a[i].role));
-            }
-        }
-    }
     arr_int(&f->fi_case, case_id);
     arr_cstr(&f->fi_name, milestone_name(m));
     tb->row = row;
@@ -982,9 +951,8 @@ static void on_claim(PGresult *res, void *arg)
     b->outstanding++;
     char nms[16];
     snprintf(nms, sizeof(nms), "%d", f.nms);
-    const char *p[FIRE_PARAMS] = {f.ms_case.p, f.ms_name.p,  f.ms_state.p, f.expire.p,
-                                  f.ad_case.p, f.ad_party.p, f.ad_role.p,  s->instance,
-                                  f.fi_case.p, f.fi_name.p,  nms};
+    const char *p[FIRE_PARAMS] = {f.ms_case.p, f.ms_name.p, f.ms_state.p, f.expire.p,
+                                  s->instance, f.fi_case.p, f.fi_name.p,  nms};
     int ok = 1;
     if (n > 0) {
         ok = db_send(w->db, "sched_fire", NULL, FIRE_PARAMS, p, on_fire, b) == 0;

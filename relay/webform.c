@@ -48,7 +48,8 @@ static const char sql_case[] =
     " coalesce((SELECT name FROM bank_directory WHERE bic = c.debtor_bic LIMIT 1), ''),"
     " coalesce((SELECT name FROM bank_directory WHERE bic = c.creditor_bic LIMIT 1), ''),"
     " coalesce((SELECT name FROM departements WHERE code = c.departement), ''),"
-    " to_regclass('acknowledgements') IS NOT NULL, to_regclass('case_addressees') IS NOT NULL"
+    " to_regclass('acknowledgements') IS NOT NULL,"
+    " to_regprocedure('relay48_addressees(bigint)') IS NOT NULL"
     " FROM case_access_tokens t JOIN cases c ON c.id = t.case_id"
     " WHERE t.token_hash = decode($2, 'hex') AND c.ref = $1";
 
@@ -63,7 +64,7 @@ static const char sql_addressees[] =
     "SELECT a.party, a.role, extract(epoch FROM a.first_escalated_at)::bigint,"
     " coalesce((SELECT name FROM bank_directory b WHERE a.party = 'bank:' || b.bic LIMIT 1),"
     "          (SELECT name FROM departements d WHERE a.party = 'police:' || d.code), '')"
-    " FROM case_addressees a WHERE a.case_id = $1 ORDER BY a.first_escalated_at, a.party LIMIT 8";
+    " FROM relay48_addressees($1) a ORDER BY a.first_escalated_at, a.party LIMIT 8";
 
 struct webform {
     const struct config *cfg;
@@ -649,7 +650,7 @@ static void complete_parties(struct casereq *c)
 {
     struct webview_case *v = &c->v;
     char party[64];
-    /* Without case_addressees, the alert at intake is the best we know. */
+    /* Without relay48_addressees, the alert at intake is the best we know. */
     int64_t intake_at = c->has_addressees ? 0 : v->received_at;
     if (v->kind == WF_TRANSFER) {
         snprintf(party, sizeof(party), "bank:%s", c->debtor_bic[0] ? c->debtor_bic : "UNKNOWN");

@@ -351,6 +351,59 @@ def test_linked_cases_in_later_escalations():
         f"WHERE c.id = m.case_id AND c.ref IN ({listed}) AND m.state = 'pending'")
 
 
+def test_police_reached_by_the_reminder_may_answer():
+    """sql/015: the police unit a reminder reaches is known from the fired
+    milestone (the scheduler writes no row for it): before the reminder it
+    sees the case but may not answer it (403), after it it may, and its first
+    answer writes its row with the time it was reached and answered."""
+    s, _, r = relay.post_json("/v1/reports", transfer(
+        amount="900.00", executed_at=rfc3339(now_utc()), postal_code="75001"), auth("partner"))
+    assert s == 201, r
+    ref = r["ref"]
+    case = f"FROM cases c, relay48_addressees(c.id) a WHERE c.ref = '{ref}'"
+    assert sql(f"SELECT string_agg(a.party, ',' ORDER BY a.party) {case}") == \
+        "bank:BNPAFRPP,bank:SOGEFRPP"  # under the threshold: the banks only
+    s, _, c = relay.get(f"/v1/cases/{ref}", auth("police75"))
+    assert s == 200 and "addressed_as" not in c, c
+    s, _, r = ack("police75", ref, {"status": "received"})
+    assert s == 403 and r["code"] == "forbidden", r
+
+    kafka_mark(POLICE)
+    sql(f"UPDATE milestones m SET due_at = now() FROM cases c WHERE c.id = m.case_id "
+        f"AND c.ref = '{ref}' AND m.name = 'reminder'")
+    pol = kafka_messages(POLICE, lambda m: of(ref)(m) and m["value"]["milestone"] == "reminder",
+                         expect=1)
+    assert len(pol) == 1 and pol[0]["key"] == "75", pol
+    assert sql(f"SELECT count(*) FROM case_addressees a JOIN cases c ON c.id = a.case_id "
+               f"WHERE c.ref = '{ref}' AND a.role = 'police'") == "0"
+    assert sql(f"SELECT string_agg(a.party || '=' || a.role, ',' ORDER BY a.party) {case}") == \
+        "bank:BNPAFRPP=debtor_bank,bank:SOGEFRPP=creditor_bank,police:75=police"
+    reached = (f"(SELECT m.fired_at FROM milestones m JOIN cases c ON c.id = m.case_id "
+               f"WHERE c.ref = '{ref}' AND m.name = 'reminder')")
+    assert sql(f"SELECT a.first_escalated_at = {reached} AND a.first_ack_at IS NULL {case} "
+               f"AND a.party = 'police:75'") == "t"
+    s, _, c = relay.get(f"/v1/cases/{ref}", auth("police75"))
+    assert s == 200 and c["addressed_as"] == "police", c
+    assert [a["party"] for a in c["addressees"]][-1] == "police:75", c
+    assert ack("national", ref, {"status": "received"})[0] == 403  # not the unit reached
+
+    s, _, r = ack("police75", ref, {"status": "received", "note": "PV 2026/123"})
+    assert s == 201, r
+    assert sql(f"SELECT count(*) FROM case_addressees a JOIN cases c ON c.id = a.case_id "
+               f"WHERE c.ref = '{ref}' AND a.party = 'police:75' AND a.role = 'police' "
+               f"AND a.first_escalated_at = {reached} "
+               f"AND a.first_ack_at >= a.first_escalated_at") == "1"
+    assert sql(f"SELECT count(*) {case} AND a.party = 'police:75'") == "1"  # not twice
+    s, _, r = ack("police75", ref, {"status": "received", "note": "PV 2026/123"})
+    assert s == 200, r  # the same answer again
+    s, _, c = relay.get(f"/v1/cases/{ref}", auth("police75"))
+    assert s == 200 and c["acknowledgements"][0]["role"] == "police", c
+    assert "first_ack_at" in [a for a in c["addressees"] if a["party"] == "police:75"][0], c
+    # nothing else of it fires while the relay drains
+    sql(f"UPDATE milestones m SET due_at = due_at + interval '1 day' FROM cases c "
+        f"WHERE c.id = m.case_id AND c.ref = '{ref}' AND m.state = 'pending'")
+
+
 def setup():
     global relay, db
     db = fresh_database("escalation")

@@ -404,6 +404,22 @@ def test_answers_on_the_case_page():
     assert "12\u202f500,00\u00a0EUR" in page
 
 
+def test_police_shown_alerted_once_the_reminder_fired():
+    """sql/015: the page lists the police unit as alerted from its reminder's
+    fired time (no case_addressees row is written for it by the scheduler)."""
+    status, h, body = post(transfer_fields(amount="950,00"))
+    assert status == 303, (status, body)
+    ref = h["location"].split("?")[0].rsplit("/", 1)[1]
+    status, _, page = request("GET", h["location"])
+    assert status == 200 and "Pas encore alertée" in page, page  # under the threshold
+    sql("UPDATE milestones m SET state = 'fired', fired_at = '2026-03-29 09:15:00+00' FROM cases c "
+        f"WHERE c.id = m.case_id AND c.ref = '{ref}' AND m.name = 'reminder'")
+    status, _, page = request("GET", h["location"])
+    assert status == 200 and "Pas encore alertée" not in page, page
+    assert re.search(r'Gendarmerie et police .*?</h3>\s*<p class="meta">Alertée le <time '
+                     r'datetime="2026-03-29T09:15:00Z">29 mars 2026 à 11:15</time>', page), page
+
+
 def test_rate_limit():
     limited = Relay(db, name="webform-rate", env={
         "RELAY48_CLOCK_FIXED": NOW,
