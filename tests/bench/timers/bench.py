@@ -169,6 +169,8 @@ def reset(tag, n, far_days):
          f"due_at = now() + interval '{far_days} days' FROM cases c "
          f"WHERE c.id = m.case_id AND {ref_range(tag, n)} AND m.name = 'reminder' "
          f"AND m.state <> 'pending'")
+    # police rows: written by relays before sql/015 (now known from the
+    # fired reminder, which the UPDATE above puts back to pending)
     psql(f"DELETE FROM case_addressees a USING cases c WHERE c.id = a.case_id "
          f"AND {ref_range(tag, n)} AND a.party LIKE 'police:%'")
 
