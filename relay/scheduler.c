@@ -124,7 +124,7 @@ static const char sql_refire[] =
     "  CROSS JOIN LATERAL unnest(f.case_ids, f.names) AS u(case_id, name) WHERE f.id = $1::bigint)"
     " SELECT" CASE_COLUMNS
     "  u.name || ':' || m.severity || ':0', floor(date_part('epoch', m.fired_at))::bigint, 0,"
-    "  true, NULL::text, floor(extract(epoch FROM m.fired_at) * 1000000)::bigint, NULL::text,"
+    "  true, floor(extract(epoch FROM m.fired_at) * 1000000)::bigint, NULL::text,"
     "  NULL::text"
     " FROM u CROSS JOIN LATERAL (SELECT * FROM milestones m"
     "  WHERE m.case_id = u.case_id AND m.name = u.name OFFSET 0) m"
@@ -912,6 +912,11 @@ static void on_claim(PGresult *res, void *arg)
         finish(b);
         return;
     }
+    if (PQnfields(res) != C_COUNT) { /* the statement and the enum disagree: a bug */
+        log_error("scheduler.claim_failed", "%d columns, %d expected", PQnfields(res), C_COUNT);
+        finish(b);
+        return;
+    }
     b->claim_ok = 1;
     b->phase = 2;
     int n = PQntuples(res);
@@ -1115,7 +1120,10 @@ static void on_refire(PGresult *res, void *arg)
 {
     struct worker *w = arg;
     struct scheduler *s = w->s;
-    if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) != C_COUNT) {
+        /* The statement and the enum disagree: a bug, never events with wrong ids. */
+        log_error("scheduler.refire_failed", "%d columns, %d expected", PQnfields(res), C_COUNT);
+    } else if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
         struct evlist events = {0};
         int n = PQntuples(res), bad = 0;
         int64_t fired_s = n ? int_value(res, 0, C_NOW) : 0;

@@ -2,9 +2,11 @@
 fell due: each milestone fires once, those overdue together collapse into
 the most severe per case (no burst of stale reminders), none is lost, and
 what was committed but not confirmed by Kafka is published again."""
+import hashlib
 import os
 import sys
 import time
+import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bench", "timers"))
@@ -24,6 +26,16 @@ def sql(q):
 def states(name):
     rows = sql(f"SELECT state, count(*) FROM milestones WHERE name = '{name}' GROUP BY state")
     return {r.split("|")[0]: int(r.split("|")[1]) for r in rows.splitlines() if r}
+
+
+def derived_id(ref, milestone, fired_us, type_, role):
+    """The ce_id of a milestone's event (relay/escalate.c, ids_uuid_derived),
+    computed here on its own: the same whoever publishes it, and when."""
+    name = f"milestone|{ref}|{milestone}|{fired_us}|{type_}|{role}".encode()
+    b = bytearray(hashlib.sha256(name).digest()[:16])
+    b[6] = (b[6] & 0x0F) | 0x80  # version 8
+    b[8] = (b[8] & 0x3F) | 0x80  # RFC 9562 variant
+    return str(uuid.UUID(bytes=bytes(b)))
 
 
 def test_kill_while_due_then_restart():
@@ -74,6 +86,18 @@ def test_kill_while_due_then_restart():
             m["headers"]["ce_id"])
     twice = [k for k, ids in per.items() if len(ids) != 1]
     assert not twice, f"fired twice: {twice[:5]}"
+    # each id is the one derived from the milestone's fired_at as committed,
+    # whether the killed relay, the sweep or the new relay published it
+    fired_us = {}
+    for row in sql("SELECT c.ref, m.name, floor(extract(epoch FROM m.fired_at) * 1000000)::bigint "
+                   "FROM milestones m JOIN cases c ON c.id = m.case_id "
+                   "WHERE m.state = 'fired' AND m.name IN ('reminder', 'critical')").splitlines():
+        ref, name, us = row.split("|")
+        fired_us[(ref, name)] = us
+    wrong = [k for k, ids in per.items() if ids != {derived_id(
+        k[0], k[1], fired_us[(k[0], k[1])],
+        "escalation.police" if k[2] == "police" else "escalation.bank", k[2])}]
+    assert not wrong, f"ids not derived from fired_at: {wrong[:5]}"
     reminded = {k[0] for k in per if k[1] == "reminder"}
     assert reminded == fired_refs, (len(reminded), len(fired_refs))
     assert sum(1 for k in per if k[1] == "critical") == 3 * N
