@@ -17,6 +17,7 @@ from stack import (Relay, fresh_database, kafka_mark, kafka_messages, psql, run_
 N = 4000
 BANK, POLICE = "relay48.escalations.bank.v1", "relay48.escalations.police.v1"
 db = None
+started = []  # stopped at exit even when an assertion failed
 
 
 def sql(q):
@@ -47,6 +48,7 @@ def test_kill_while_due_then_restart():
     # A slow relay (small batches, one connection) killed in the middle of the reminders
     slow = Relay(db, name="restart-a", env={"RELAY48_SCHEDULER_BATCH_MAX": "5",
                                             "RELAY48_SCHEDULER_CONNECTIONS": "1"})
+    started.append(slow)
     slow.start()
     wait_until(lambda: states("reminder").get("fired", 0) > 0, 30, "the first reminders")
     slow.proc.kill()  # SIGKILL
@@ -62,6 +64,7 @@ def test_kill_while_due_then_restart():
     # often claimed by two of them, and must still collapse
     relay = Relay(db, name="restart-b", env={"RELAY48_SCHEDULER_BATCH_MAX": "100",
                                              "RELAY48_SCHEDULER_CONNECTIONS": "8"})
+    started.append(relay)
     t0 = time.monotonic()
     relay.start(wait_ready=False)
     wait_until(lambda: states("critical").get("pending", 0) == 0 and
@@ -115,4 +118,8 @@ def setup():
 
 if __name__ == "__main__":
     setup()
-    run_tests(globals())
+    try:
+        run_tests(globals())
+    finally:
+        for r in started:
+            r.stop("KILL")
