@@ -3,6 +3,7 @@
 
 #include <event2/buffer.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,47 @@ static size_t nfamilies, cap_families;
 static struct series *series;
 static size_t nseries, cap_series;
 static time_t started_at;
+
+/* The series by name: open addressing, linear probing, index + 1 (0 empty),
+ * at most half full. A series is looked up at every count, some of them per
+ * event (a delivery report, a milestone's lateness): a scan of every series
+ * with strcmp cost more than the count itself. */
+static size_t *slots;
+static size_t nslots;
+
+static uint64_t name_hash(const char *name)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+/* The slot of name: where it is, or the empty one it would go in. */
+static size_t slot_of(const char *name)
+{
+    size_t i = (size_t)name_hash(name) & (nslots - 1);
+    while (slots[i] && strcmp(series[slots[i] - 1].name, name) != 0)
+        i = (i + 1) & (nslots - 1);
+    return i;
+}
+
+/* Room for one more series at most half full; -1 when out of memory. */
+static int slots_reserve(void)
+{
+    if (2 * (nseries + 1) <= nslots)
+        return 0;
+    size_t n = nslots ? 2 * nslots : 128;
+    size_t *fresh = calloc(n, sizeof(*fresh));
+    if (!fresh)
+        return -1;
+    free(slots);
+    slots = fresh;
+    nslots = n;
+    for (size_t k = 0; k < nseries; k++)
+        slots[slot_of(series[k].name)] = k + 1;
+    return 0;
+}
 
 static size_t family_len_of(const char *name)
 {
@@ -62,10 +104,13 @@ void metrics_describe(const char *family, enum metric_type type, const char *hel
 
 static struct series *lookup(const char *name, enum metric_type type)
 {
-    for (size_t i = 0; i < nseries; i++) {
-        if (strcmp(series[i].name, name) == 0)
-            return &series[i];
+    if (nslots) {
+        size_t i = slot_of(name);
+        if (slots[i])
+            return &series[slots[i] - 1];
     }
+    if (slots_reserve() != 0)
+        return NULL;
     if (nseries == cap_series) {
         size_t n = cap_series ? cap_series * 2 : 64;
         struct series *s = realloc(series, n * sizeof(*s));
@@ -81,7 +126,7 @@ static struct series *lookup(const char *name, enum metric_type type)
         return NULL;
     s->family_len = family_len_of(name);
     s->type = type;
-    nseries++;
+    slots[slot_of(name)] = ++nseries;
     return s;
 }
 
@@ -114,11 +159,10 @@ void metrics_observe_us(const char *name, int64_t us)
 
 int64_t metrics_get(const char *name)
 {
-    for (size_t i = 0; i < nseries; i++) {
-        if (strcmp(series[i].name, name) == 0)
-            return series[i].value;
-    }
-    return 0;
+    if (!nslots)
+        return 0;
+    size_t i = slot_of(name);
+    return slots[i] ? series[slots[i] - 1].value : 0;
 }
 
 /* Seconds from microseconds, without floating point. */
@@ -226,5 +270,6 @@ void metrics_reset(void)
         free(series[i].name);
     RELAY_FREE(families);
     RELAY_FREE(series);
-    nfamilies = cap_families = nseries = cap_series = 0;
+    RELAY_FREE(slots);
+    nfamilies = cap_families = nseries = cap_series = nslots = 0;
 }
