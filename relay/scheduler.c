@@ -172,9 +172,9 @@ enum {
 };
 
 /* Fire: one statement for the whole batch, from arrays (unnest): the
- * milestones marked, the cases expired, and the firing
- * naming the milestones whose events are to be confirmed. Fails when a
- * milestone was not pending any more, which the locks above exclude. */
+ * milestones marked, the cases expired, and the firing naming the milestones
+ * whose events are to be confirmed. Fails when a milestone was not pending
+ * any more, which the locks above exclude. */
 #define FIRE_PARAMS 8
 static const char sql_fire[] =
     "WITH upd AS ("
