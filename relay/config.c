@@ -91,7 +91,7 @@ static const struct config_entry table[] = {
      "1: this relay fires due milestones (several relays may share one database)"},
     {"scheduler.connections", CONFIG_INT, OFF(scheduler_connections), "2", 1, 8, 0,
      "PostgreSQL connections of the scheduler: firing transactions in flight at once"},
-    {"scheduler.batch_max", CONFIG_INT, OFF(scheduler_batch_max), "1500", 1, 10000, 0,
+    {"scheduler.batch_max", CONFIG_INT, OFF(scheduler_batch_max), "2500", 1, 10000, 0,
      "due milestones claimed per firing transaction"},
     {"scheduler.poll_ms", CONFIG_INT, OFF(scheduler_poll_ms), "1000", 10, 60000, 0,
      "the scheduler looks for due milestones at least this often, ms"},
