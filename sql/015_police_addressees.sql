@@ -7,7 +7,8 @@
 -- in relay/escalate.c). The scheduler wrote that unit into case_addressees
 -- at the first of them, in its fire statement (an ON CONFLICT insert, the
 -- claim reading the parties already recorded to leave them out): in a burst
--- of 50 000 reminders, 12 % of PostgreSQL's CPU and 40 % of its WAL. A
+-- of 50 000 reminders, about 30 % of PostgreSQL's CPU and 40 % of its WAL
+-- (docs/escalation.md, "Session of 26 Nov 2026, late evening"). A
 -- fired reminder or critical says the same: the police unit was addressed,
 -- at its fired_at.
 --
